@@ -1,0 +1,78 @@
+"""Console scripts: `fashion-emulator` (serve the emulator) and `fashion-conformance` (the suite's commands)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from . import __version__, contracts
+
+
+def _emulator_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fashion-emulator", description="Emulator of AI Fashion v1/v2, Maker, Tagger.")
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve all four APIs on one port")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--data-dir", type=Path, default=None, help="state directory (default: a new temp dir)")
+    serve.add_argument("--appkey", default="emulator-appkey")
+    serve.add_argument("--secret-key", default="emulator-secret")
+    serve.add_argument("--tagger-api-key", default="emulator-api-key")
+    serve.add_argument("--allow-private-image-hosts", action="store_true",
+                       help="let image URLs point at private and loopback addresses (tests on one machine)")
+    serve.add_argument("--fetch-deadline", type=float, default=3.0, help=argparse.SUPPRESS)  # test-only setting
+    serve.add_argument("--log-level", default="warning")
+    return parser
+
+
+def emulator_main(argv: list[str] | None = None) -> int:
+    args = _emulator_parser().parse_args(argv)
+    import uvicorn
+
+    from .emulator.app import create_app
+    from .emulator.config import EmulatorConfig
+
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="fashion-emulator-"))
+    config = EmulatorConfig(
+        data_dir=data_dir,
+        appkey=args.appkey,
+        secret_key=args.secret_key,
+        tagger_api_key=args.tagger_api_key,
+        allow_private_image_hosts=args.allow_private_image_hosts,
+        fetch_deadline_s=args.fetch_deadline,
+    )
+    print(f"fashion-emulator {__version__} on http://{args.host}:{args.port} (data: {data_dir})", file=sys.stderr)
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def _print_inventory() -> int:
+    inv = contracts.inventory()
+    print(f"contracts: {contracts.ROOT}")
+    print("schemas per API:    " + ", ".join(f"{api} {n}" for api, n in inv["schemas"].items()))
+    print("endpoints per API:  " + ", ".join(f"{api} {n}" for api, n in inv["endpoints"].items()))
+    print("codes per API:      " + ", ".join(f"{api} {n}" for api, n in inv["codes"].items()))
+    print(f"requirements:       {inv['requirements_total']}")
+    for api, levels in inv["requirements"].items():
+        print(f"  {api:8s} " + ", ".join(f"{level} {n}" for level, n in levels.items()))
+    print(f"errata:             {inv['errata']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fashion-conformance", description="Conformance and load tests.")
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    inv = sub.add_parser("contracts", help="print the contract inventory")
+    inv.add_argument("--json", action="store_true", help="as JSON")
+    args = parser.parse_args(argv)
+    if args.command == "contracts":
+        if args.json:
+            print(json.dumps(contracts.inventory(), indent=2))
+            return 0
+        return _print_inventory()
+    return 2

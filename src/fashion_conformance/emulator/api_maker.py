@@ -1,0 +1,84 @@
+"""AI Fashion Maker v1.0: indexing into v1 service IDs, service info, index status."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.routing import Route
+
+from .. import contracts
+from . import operations as ops
+from .envelope import NhnError, nhn_ok
+from .routing import nhn_route
+
+API = "maker"
+NS = "v1"  # Maker indexes the products that v1 searches
+NOT_EXIST_SERVICE = -42000
+# E12: the index URI table names /ai-fashion-maker; the normative prefix is /nhn-ai-fashion-maker. Both are served.
+ALT_PREFIX = ("/nhn-ai-fashion-maker/", "/ai-fashion-maker/")
+
+
+async def require_service(emu, request: Request) -> tuple[str, str, str]:
+    key = (NS, emu.config.appkey, request.path_params["serviceID"])
+    if await asyncio.to_thread(emu.store.get_service, *key) is None:
+        raise NhnError(NOT_EXIST_SERVICE, "unknown service")
+    return key
+
+
+async def create_index(request, emu, p):
+    key = await require_service(emu, request)
+    try:
+        form = await request.form(max_files=2, max_fields=16)
+    except Exception:
+        raise NhnError(ops.INVALID_PARAM, "body is not multipart/form-data") from None
+    link, upload = form.get("link"), form.get("file")
+    job_id = await ops.submit_index(emu, API, key, p["format"], link if isinstance(link, str) else None,
+                                    upload if isinstance(upload, UploadFile) else None)
+    return nhn_ok(API, {"indexID": job_id})
+
+
+async def list_services(request, emu, p):
+    quota = contracts.limit(API, "index.daily_quota").value
+    now = emu.config.clock()
+    appkey = emu.config.appkey
+    services = await asyncio.to_thread(emu.store.list_services, NS, appkey)
+    items = []
+    for s in services:
+        used = await asyncio.to_thread(emu.store.uploads_today, NS, appkey, s.name, now)
+        items.append({"service": s.name, "remainInsertCnt": max(0, quota - used), "documentCnt": s.document_count})
+    return nhn_ok(API, {"totalService": len(items), "items": items})
+
+
+async def list_indexes(request, emu, p):
+    key = await require_service(emu, request)
+    total, jobs = await ops.list_jobs(emu, API, key, p, p.get("status"))
+    items = [
+        {
+            "service": j.service,
+            "id": j.id,
+            "filename": j.filename,
+            "status": j.status,
+            "reservedTime": j.requested_time,
+            "startTime": j.start_time,
+            "finishTime": j.finish_time,
+            "addCnt": j.added_count,
+            "failCnt": j.failed_count,
+            "deleteCnt": j.deleted_count,
+            "updateCnt": j.updated_count,
+            "totalCnt": j.total_count,
+        }
+        for j in jobs
+    ]
+    return nhn_ok(API, {"total": total, "items": items})
+
+
+def routes() -> list[Route]:
+    handlers = {"index.create": create_index, "service.list": list_services, "index.list": list_indexes}
+    out = []
+    for endpoint_id, handler in handlers.items():
+        path = contracts.endpoint(API, endpoint_id).path
+        out.append(nhn_route(API, endpoint_id, handler))
+        out.append(nhn_route(API, endpoint_id, handler, path=path.replace(*ALT_PREFIX, 1)))
+    return out

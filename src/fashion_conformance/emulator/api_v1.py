@@ -1,0 +1,114 @@
+"""AI Fashion v1.0: service IDs, search by product, detect, search by image link, tag."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+
+from .. import contracts
+from . import operations as ops
+from . import store as st
+from .envelope import NhnError, nhn_ok
+from .routing import nhn_route
+
+API = "v1"
+NS = "v1"
+NOT_EXIST_SERVICE = -42000
+DUPLICATE_SERVICE = -42010
+DELETE_WHILE_INDEXING = -42020
+SERVICE_QUOTA = -42030
+NOT_FOUND_PRODUCT = -40050
+LANGS = {"jp": "ja"}  # v1 spells Japanese `jp`; the label sets use ISO `ja`
+
+
+async def require_service(emu, request: Request) -> tuple[str, str, str]:
+    key = (NS, emu.config.appkey, request.path_params["serviceID"])
+    if await asyncio.to_thread(emu.store.get_service, *key) is None:
+        raise NhnError(NOT_EXIST_SERVICE, "unknown service")
+    return key
+
+
+def search_body(request: Request, hits) -> dict:
+    return {
+        "totalCount": len(hits),
+        "query": request.url.query,
+        "items": [{"similarity": h.similarity, "productID": h.product_id} for h in hits],
+    }
+
+
+async def create_service(request, emu, p):
+    try:
+        await asyncio.to_thread(emu.store.create_service, NS, emu.config.appkey, p["serviceID"])
+    except st.ServiceExists:
+        raise NhnError(DUPLICATE_SERVICE) from None
+    except st.ServiceQuotaExceeded:
+        raise NhnError(SERVICE_QUOTA) from None
+    return nhn_ok(API)
+
+
+async def delete_service(request, emu, p):
+    key = await require_service(emu, request)
+    if await asyncio.to_thread(emu.store.has_active_job, *key):
+        raise NhnError(DELETE_WHILE_INDEXING)
+    try:
+        await asyncio.to_thread(emu.store.delete_service, *key)
+    except st.NoSuchService:
+        raise NhnError(NOT_EXIST_SERVICE) from None
+    emu.indexes.drop(key)
+    return nhn_ok(API)
+
+
+async def list_services(request, emu, p):
+    services = await asyncio.to_thread(emu.store.list_services, NS, emu.config.appkey)
+    return nhn_ok(API, {"totalCount": len(services), "items": [{"serviceID": s.name} for s in services]})
+
+
+async def search_product(request, emu, p):
+    key = await require_service(emu, request)
+    product = await asyncio.to_thread(emu.store.get_product, *key, p["productID"])
+    if product is None:
+        raise NhnError(NOT_FOUND_PRODUCT)
+    clauses = ops.parse_filters(API, request.query_params.multi_items())
+    hits = await ops.search(emu, key, product.vector, limit=p["limit"], min_similarity=p.get("threshold"),
+                            clauses=clauses, include_duplicates=True)
+    body = search_body(request, hits)
+    body["query"] = f"productID={p['productID']}&{request.url.query}"
+    return nhn_ok(API, body)
+
+
+async def detect(request, emu, p):
+    await require_service(emu, request)
+    loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.max_bytes").value)
+    items = [{"link": ops.issue_link(emu, p["path"], loaded, it), **ops.geometry(it)} for it in loaded.items]
+    return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
+
+
+async def search_image(request, emu, p):
+    key = await require_service(emu, request)
+    clauses = ops.parse_filters(API, request.query_params.multi_items())
+    vector = await ops.vector_for_link(emu, p.get("link"), max_bytes=contracts.limit(API, "image.max_bytes").value)
+    hits = await ops.search(emu, key, vector, limit=p["limit"], min_similarity=p.get("threshold"),
+                            clauses=clauses, include_duplicates=True)
+    return nhn_ok(API, search_body(request, hits))
+
+
+async def tag(request, emu, p):
+    await require_service(emu, request)
+    lang = p.get("lang", contracts.limit(API, "tag.lang").default)
+    item_limit = p.get("item_limit", contracts.limit(API, "tag.item_limit").default)
+    loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.tag_max_bytes").value)
+    items = await asyncio.to_thread(ops.tag_items, loaded, LANGS.get(lang, lang), item_limit)
+    return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
+
+
+def routes():
+    return [
+        nhn_route(API, "service.create", create_service),
+        nhn_route(API, "service.delete", delete_service),
+        nhn_route(API, "service.list", list_services),
+        nhn_route(API, "search.product", search_product),
+        nhn_route(API, "detect", detect),
+        nhn_route(API, "search.image", search_image),
+        nhn_route(API, "tag", tag),
+    ]

@@ -1,0 +1,35 @@
+"""Response envelopes: NHN `header` envelope (always HTTP 200) with codes and messages from contracts/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from .. import contracts
+
+
+class NhnError(Exception):
+    """Answer the request with the API's error envelope for `code`."""
+
+    def __init__(self, code: int, detail: str = "") -> None:
+        super().__init__(detail or str(code))
+        self.code = code
+        self.detail = detail
+
+
+def nhn_body(api: str, code: int, data: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "header": {"isSuccessful": code == 0, "resultCode": code, "resultMessage": contracts.code_message(api, code)}
+    }
+    if data is not None:
+        body["data"] = data
+    return body
+
+
+def nhn_ok(api: str, data: Any = None) -> JSONResponse:
+    return JSONResponse(nhn_body(api, 0, data))
+
+
+def nhn_error(api: str, code: int) -> JSONResponse:
+    return JSONResponse(nhn_body(api, code))

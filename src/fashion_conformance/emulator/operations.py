@@ -1,0 +1,235 @@
+"""What the NHN APIs (v1, v2, Maker) share: image loading, detection, links, search, tagging, indexing."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import contracts, filters
+from . import imaging, vision
+from .envelope import NhnError
+from .fetch import FetchError
+from .links import LinkError, LinkTarget
+from .search import Hit, ServiceIndex
+
+INVALID_PARAM = -40000
+NO_ITEMS = -45070
+FETCH_CODES = {"invalid_url": -45050, "port": -45050, "private": -45050, "unreachable": -45050,
+               "timeout": -45060, "too_large": -45020}
+FORMAT_ERROR = -45040
+
+
+@dataclass(frozen=True)
+class Loaded:
+    image: imaging.Decoded
+    sha: str
+    items: list[vision.Item]
+
+
+class LinkVectors:
+    """Recently issued links' item vectors, so a search by link rarely needs to fetch the image again."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._cache: OrderedDict[tuple[str, tuple[int, ...]], np.ndarray] = OrderedDict()
+
+    def get(self, sha: str, box: tuple[int, ...]) -> np.ndarray | None:
+        vec = self._cache.get((sha, box))
+        if vec is not None:
+            self._cache.move_to_end((sha, box))
+        return vec
+
+    def put(self, sha: str, box: tuple[int, ...], vec: np.ndarray) -> None:
+        self._cache[(sha, box)] = vec
+        self._cache.move_to_end((sha, box))
+        while len(self._cache) > self._size:
+            self._cache.popitem(last=False)
+
+
+def _analyse(data: bytes) -> Loaded:
+    try:
+        image = imaging.decode(data)
+    except imaging.ImageFormatError:
+        raise NhnError(FORMAT_ERROR, "unsupported or undecodable image") from None
+    return Loaded(image, hashlib.sha256(data).hexdigest(), vision.detect(image))
+
+
+async def load_image(emu, url: str | None, *, max_bytes: int) -> Loaded:
+    """Fetch, decode and detect; fetch and format failures become the image-guide codes."""
+    if not url:
+        raise NhnError(INVALID_PARAM, "image url missing")
+    try:
+        fetched = await emu.fetch(
+            url, max_bytes=max_bytes, deadline_s=emu.config.fetch_deadline_s,
+            allow_private=emu.config.allow_private_image_hosts,
+        )
+    except FetchError as exc:
+        raise NhnError(FETCH_CODES[exc.kind], exc.kind) from None
+    return await asyncio.to_thread(_analyse, fetched.data)
+
+
+def analyse_bytes(data: bytes, max_bytes: int) -> Loaded:
+    if len(data) > max_bytes:
+        raise NhnError(FETCH_CODES["too_large"], "uploaded image too large")
+    return _analyse(data)
+
+
+def geometry(item: vision.Item) -> dict[str, Any]:
+    return {"center": list(item.center), "b0": list(item.b0), "b1": list(item.b1), "score": item.score}
+
+
+def issue_link(emu, path: str, loaded: Loaded, item: vision.Item) -> str:
+    emu.link_vectors.put(loaded.sha, tuple(item.box_px), vision.embed(loaded.image, item))
+    return emu.signer.issue(LinkTarget(path, loaded.sha, tuple(item.box_px)))
+
+
+async def vector_for_link(emu, token: str | None, *, max_bytes: int) -> np.ndarray:
+    """The item vector a link stands for; an expired cache entry is rebuilt by fetching the image again."""
+    if not token:
+        raise NhnError(INVALID_PARAM, "link missing")
+    try:
+        target = emu.signer.verify(token)
+    except LinkError:
+        raise NhnError(INVALID_PARAM, "invalid link") from None
+    cached = emu.link_vectors.get(target.sha, target.box)
+    if cached is not None:
+        return cached
+    loaded = await load_image(emu, target.path, max_bytes=max_bytes)
+    for item in loaded.items:
+        if tuple(item.box_px) == target.box:
+            vec = vision.embed(loaded.image, item)
+            emu.link_vectors.put(target.sha, target.box, vec)
+            return vec
+    raise NhnError(NO_ITEMS if not loaded.items else INVALID_PARAM, "the linked item is no longer in the image")
+
+
+def largest_item_vector(loaded: Loaded) -> np.ndarray:
+    if not loaded.items:
+        raise NhnError(NO_ITEMS, "no fashion item detected")
+    return vision.embed(loaded.image, loaded.items[0])
+
+
+def parse_filters(api: str, request_items: Sequence[tuple[str, str]]) -> list[filters.Clause]:
+    """Filter clauses in the neutral field names of search.FIELDS."""
+    fields = contracts.limit(api, "filter.fields").value
+    try:
+        clauses = filters.parse(request_items, fields)
+    except filters.FilterError as exc:
+        raise NhnError(INVALID_PARAM, str(exc)) from None
+    neutral = dict(zip(fields, ("category1", "category2", "category3", "s1", "s2"), strict=True))
+    return [filters.Clause(neutral[c.field], c.negate, c.values) for c in clauses]
+
+
+async def search(
+    emu, key: tuple[str, str, str], query: np.ndarray, *, limit: int, min_similarity: float | None,
+    clauses: Sequence[filters.Clause], include_duplicates: bool,
+) -> list[Hit]:
+    index = await service_index(emu, key)
+    return await asyncio.to_thread(
+        index.search, query, limit=limit, min_similarity=min_similarity, clauses=clauses,
+        include_duplicates=include_duplicates,
+    )
+
+
+def product_record(product) -> dict[str, str]:
+    return {
+        "category1": product.category1, "category2": product.category2, "category3": product.category3,
+        "s1": product.s1, "s2": product.s2, "name": product.name, "image_url": product.image_url,
+        "image_sha256": product.image_sha256,
+    }
+
+
+async def service_index(emu, key: tuple[str, str, str]) -> ServiceIndex:
+    """The service's in-memory index, loaded from the store on first use."""
+    index, created = emu.indexes.ensure(key)
+    if created:
+        def fill() -> None:
+            for product in emu.store.iter_products(*key):
+                index.upsert(product.product_id, product.vector, product_record(product))
+        await asyncio.to_thread(fill)
+    return index
+
+
+def on_commit(emu, ns: str, appkey: str, service: str, upserted, deleted_ids) -> None:
+    """Called by the job runner after each committed batch: keep a loaded index in step with the store."""
+    index = emu.indexes.get((ns, appkey, service))
+    if index is None:
+        return
+    for product in upserted:
+        index.upsert(product.product_id, product.vector, product_record(product))
+    if deleted_ids:
+        index.delete(deleted_ids)
+
+
+def tag_items(loaded: Loaded, lang: str, item_limit: int) -> list[dict[str, Any]]:
+    """Up to item_limit items, widest first, with tags in `lang` (en, ko or ja). CPU work: run in a thread."""
+    widest = sorted(loaded.items, key=lambda it: (-(it.b1[0] - it.b0[0]), it.b0[0]))[:item_limit]
+    return [
+        {"type": it.type, "score": it.score, "tags": vision.nhn_tags(loaded.image, it, lang), **geometry(it)}
+        for it in widest
+    ]
+
+
+INDEX_FILE_ERROR = -40010
+INDEX_TOO_LARGE = -40030
+INDEX_BUSY = -40080
+INDEX_DAILY_QUOTA = -40040
+
+
+async def submit_index(emu, api: str, key: tuple[str, str, str], fmt: str, link: str | None, upload) -> str:
+    """Read the index file (link over file), check it at once, and queue the job; returns the index id."""
+    from urllib.parse import urlsplit
+
+    from . import indexing, store
+
+    max_bytes = contracts.limit(api, "index.max_file_bytes").value
+    if link:
+        try:
+            fetched = await emu.fetch(link, max_bytes=max_bytes, deadline_s=emu.config.fetch_deadline_s,
+                                      allow_private=emu.config.allow_private_image_hosts)
+        except FetchError as exc:
+            raise NhnError(INDEX_TOO_LARGE if exc.kind == "too_large" else INDEX_FILE_ERROR, exc.kind) from None
+        data = fetched.data
+        filename = urlsplit(link).path.rsplit("/", 1)[-1] or "index." + fmt
+    elif upload is not None:
+        data = await upload.read(max_bytes + 1)
+        filename = upload.filename or "index." + fmt
+    else:
+        raise NhnError(INVALID_PARAM, "link or file is required")
+    if len(data) > max_bytes:
+        raise NhnError(INDEX_TOO_LARGE, "index file too large")
+    try:
+        parsed = await asyncio.to_thread(indexing.parse_file, api, fmt, data)
+    except indexing.IndexFileError as exc:
+        raise NhnError(exc.code, "index file rejected") from None
+    if api == "maker":
+        quota = contracts.limit(api, "index.daily_quota").value
+        used = await asyncio.to_thread(emu.store.uploads_today, *key, emu.config.clock())
+        if used >= quota:
+            raise NhnError(INDEX_DAILY_QUOTA, "daily index quota used up")
+    try:
+        return await emu.runner.submit(*key, api, parsed, filename)
+    except store.JobBusy:
+        raise NhnError(INDEX_BUSY, "an index job is already queued or running") from None
+
+
+async def list_jobs(emu, api: str, key: tuple[str, str, str], p: dict, statuses: str | None):
+    """(total, jobs) of the service's index list, with the paging window, order and status filter checked."""
+    window = contracts.limit(api, "index.list.window").value
+    start, limit = p["start"], p["limit"]
+    if start + limit > window:
+        raise NhnError(INVALID_PARAM, "start + limit beyond the paging window")
+    order = p.get("order") or contracts.limit(api, "index.list.order_default").value
+    field, _, direction = order.partition(":")
+    if field not in contracts.limit(api, "index.list.order_fields").value or direction not in ("asc", "desc"):
+        raise NhnError(INVALID_PARAM, "unknown order")
+    wanted = [s for s in statuses.split(",")] if statuses else None
+    if wanted is not None and not set(wanted) <= set(contracts.limit(api, "index.statuses").value):
+        raise NhnError(INVALID_PARAM, "unknown status")
+    return await asyncio.to_thread(emu.store.list_jobs, *key, wanted, field, direction, start, limit)

@@ -1,0 +1,133 @@
+"""In-memory vector search per service: exact cosine over a numpy matrix, filters, threshold, dedup."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import filters
+from . import vision
+
+# Record fields every product carries, in the neutral naming that the handlers map to each API's names.
+FIELDS = ("category1", "category2", "category3", "s1", "s2")
+
+
+@dataclass(frozen=True)
+class Hit:
+    product_id: str
+    similarity: float
+    record: dict[str, str]
+
+
+class ServiceIndex:
+    """The vectors and filterable fields of one service. Writers and readers may run in different threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[str, tuple[np.ndarray, dict[str, str]]] = {}
+        self._snapshot: tuple[list[str], np.ndarray, dict[str, np.ndarray], np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def upsert(self, product_id: str, vector: np.ndarray, record: dict[str, str]) -> None:
+        with self._lock:
+            self._rows[product_id] = (np.asarray(vector, dtype=np.float32), dict(record))
+            self._snapshot = None
+
+    def delete(self, product_ids: Iterable[str]) -> None:
+        with self._lock:
+            for pid in product_ids:
+                self._rows.pop(pid, None)
+            self._snapshot = None
+
+    def _view(self):
+        with self._lock:
+            if self._snapshot is None:
+                ids = list(self._rows)
+                if ids:
+                    matrix = np.stack([self._rows[i][0] for i in ids])
+                else:
+                    matrix = np.zeros((0, vision.DIM), dtype=np.float32)
+                columns = {f: np.array([self._rows[i][1].get(f, "") for i in ids], dtype=object) for f in FIELDS}
+                columns["_id"] = np.array(ids, dtype=str)
+                columns["_dup"] = np.array([self._rows[i][1].get("image_sha256", i) for i in ids], dtype=object)
+                records = np.array([self._rows[i][1] for i in ids], dtype=object)
+                self._snapshot = (ids, matrix, columns, records)
+            return self._snapshot
+
+    def search(
+        self,
+        query: np.ndarray,
+        *,
+        limit: int,
+        min_similarity: float | None,
+        clauses: Sequence[filters.Clause],
+        include_duplicates: bool,
+    ) -> list[Hit]:
+        """The best `limit` products by similarity (descending), filtered and thresholded.
+
+        Without `include_duplicates`, products whose images are identical (same content hash) count once:
+        only the most similar of them is returned.
+        """
+        ids, matrix, columns, records = self._view()
+        if not ids:
+            return []
+        sims = vision.similarity(np.asarray(query, dtype=np.float32), matrix)
+        keep = np.ones(len(ids), dtype=bool)
+        for clause in clauses:
+            inside = np.isin(columns[clause.field], list(clause.values))
+            keep &= ~inside if clause.negate else inside
+        if min_similarity is not None:
+            keep &= sims >= min_similarity
+        candidates = np.flatnonzero(keep)
+        id_array = columns["_id"]
+        # Top-k by partial selection; widened when deduplication drops too many of the first k.
+        k = min(len(candidates), limit if include_duplicates else 4 * limit)
+        while True:
+            cand_sims = sims[candidates]
+            part = np.argpartition(-cand_sims, k - 1)[:k] if 0 < k < len(candidates) else np.arange(len(candidates))
+            chosen = candidates[part]
+            order = chosen[np.lexsort((id_array[chosen], -sims[chosen]))]
+            hits: list[Hit] = []
+            seen: set[str] = set()
+            for i in order:
+                if not include_duplicates:
+                    key = columns["_dup"][i]
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                hits.append(Hit(ids[i], float(sims[i]), records[i]))
+                if len(hits) >= limit:
+                    break
+            if len(hits) >= limit or k >= len(candidates):
+                break
+            k = min(len(candidates), 4 * k)
+        return hits
+
+
+class SearchIndexes:
+    """One ServiceIndex per (namespace, appkey, service), created on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._indexes: dict[tuple[str, str, str], ServiceIndex] = {}
+
+    def get(self, key: tuple[str, str, str]) -> ServiceIndex | None:
+        return self._indexes.get(key)
+
+    def ensure(self, key: tuple[str, str, str]) -> tuple[ServiceIndex, bool]:
+        """The index for `key` and whether it was just created (then the caller fills it from the store)."""
+        with self._lock:
+            index = self._indexes.get(key)
+            if index is not None:
+                return index, False
+            index = self._indexes[key] = ServiceIndex()
+            return index, True
+
+    def drop(self, key: tuple[str, str, str]) -> None:
+        with self._lock:
+            self._indexes.pop(key, None)
