@@ -31,6 +31,7 @@ def test_every_schema_file_is_used(api: str):
     used = {f for ep in contracts.endpoints(api) for f in (ep.params, ep.body, ep.success, ep.error) if f}
     referenced = set(re.findall(r'"([\w.-]+\.schema\.json)', "".join(
         p.read_text(encoding="utf-8") for p in (contracts.ROOT / api / "schemas").glob("*.schema.json"))))
+    referenced |= {ex["schema"].partition("#")[0] for a, ex in _examples() if a == api and ex["part"] == "line"}
     files = {p.name for p in (contracts.ROOT / api / "schemas").glob("*.schema.json")}
     assert files - used - referenced == set()
     assert used <= files
@@ -81,9 +82,22 @@ def test_error_schema_admits_exactly_the_code_table(api: str, endpoint_id: str):
 def _examples() -> list[tuple[str, dict]]:
     out = []
     for path in sorted(EXAMPLES.glob("*.yaml")):
-        for ex in yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for ex in doc["examples"]:
             out.append((path.stem, ex))
+        for ex in doc.get("line_examples", []):
+            out.append((path.stem, {**ex, "part": "line"}))
     return out
+
+
+def _line_instance(api: str, example: dict, text: str):
+    """An index-file example line as an object: JSONL as is, CSV by the documented field order."""
+    if example.get("format") == "csv":
+        import csv
+
+        row = next(csv.reader([text.strip()]))
+        return dict(zip(contracts.limit(api, "index.fields").value, row, strict=False))
+    return json.loads(text)
 
 
 @pytest.mark.parametrize("api,example", _examples(), ids=lambda v: v["name"] if isinstance(v, dict) else v)
@@ -92,15 +106,19 @@ def test_document_example_matches_its_schema_or_its_erratum(api: str, example: d
     assert set(example.get("errata", [])) <= known
     fails_at = set(example.get("fails_at", []))
     assert bool(fails_at) == bool(example.get("errata")), "a failing example names its erratum, and only then"
+    line = example["part"] == "line"
     try:
-        instance = json.loads(example["raw"])
+        instance = _line_instance(api, example, example["raw"]) if line else json.loads(example["raw"])
     except json.JSONDecodeError:
         assert fails_at == {"<parse>"}, "the example is not JSON but no erratum says so"
         instance = json.loads(example["repaired"])
         fails_at = set()
     else:
         assert "<parse>" not in fails_at, "the example parses although an erratum says it does not"
-    errors = contracts.validate(api, example["endpoint"], example["part"], instance)
+    if line:
+        errors = contracts.validate_ref(api, example["schema"], instance)
+    else:
+        errors = contracts.validate(api, example["endpoint"], example["part"], instance)
     failing = {e.split(": ", 1)[0] for e in errors}
     assert failing == fails_at, errors
 

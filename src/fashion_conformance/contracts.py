@@ -176,9 +176,21 @@ def schema(api: str, file: str) -> dict[str, Any]:
 
 
 @cache
-def validator(api: str, file: str) -> Draft202012Validator:
-    uri = schema_path(api, file).as_uri()
+def validator(api: str, ref: str) -> Draft202012Validator:
+    """A validator for a schema file of `api`, optionally with a fragment (`common.schema.json#/$defs/x`)."""
+    file, _, fragment = ref.partition("#")
+    uri = schema_path(api, file).as_uri() + (f"#{fragment}" if fragment else "")
     return Draft202012Validator({"$ref": uri}, registry=_registry())
+
+
+def _messages(v: Draft202012Validator, instance: Any) -> list[str]:
+    errors = sorted(v.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}" for e in errors]
+
+
+def validate_ref(api: str, ref: str, instance: Any) -> list[str]:
+    """Messages for every way `instance` breaks the schema at `ref` (empty: valid)."""
+    return _messages(validator(api, ref), instance)
 
 
 def validate(api: str, endpoint_id: str, part: str, instance: Any) -> list[str]:
@@ -186,8 +198,7 @@ def validate(api: str, endpoint_id: str, part: str, instance: Any) -> list[str]:
     file = endpoint(api, endpoint_id).schema_file(part)
     if file is None:
         raise ContractError(f"{api} {endpoint_id} has no {part} schema")
-    errors = sorted(validator(api, file).iter_errors(instance), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}" for e in errors]
+    return _messages(validator(api, file), instance)
 
 
 @cache

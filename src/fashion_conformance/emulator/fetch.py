@@ -74,7 +74,7 @@ def check_url(url: str) -> httpx.URL:
         raise FetchError("invalid_url", "URL has no host")
     if parsed.userinfo:
         raise FetchError("invalid_url", "credentials in the URL are not accepted")
-    port = parsed.port or _SCHEMES[parsed.scheme]
+    port = _SCHEMES[parsed.scheme] if parsed.port is None else parsed.port
     if port not in allowed_ports():
         raise FetchError("port", f"port {port} is not allowed")
     return parsed
@@ -165,7 +165,7 @@ async def _vetted_addresses(
         addresses = [literal]
     else:
         try:
-            resolved = await resolver(host, url.port or _SCHEMES[url.scheme])
+            resolved = await resolver(host, _SCHEMES[url.scheme] if url.port is None else url.port)
             addresses = list(dict.fromkeys(ipaddress.ip_address(a) for a in resolved))
         except (OSError, ValueError, UnicodeError):
             raise FetchError("unreachable", "host name does not resolve") from None

@@ -20,8 +20,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +32,6 @@ import numpy as np
 
 from .. import contracts
 
-NAMESPACES = ("v1", "v2")
 # Job lifecycle (v2 and Maker documents, index status tables): reserved -> running -> finished | failed.
 RESERVED, RUNNING, FINISHED, FAILED = "reserved", "running", "finished", "failed"
 ACTIVE = (RESERVED, RUNNING)
@@ -55,6 +54,7 @@ CREATE TABLE IF NOT EXISTS services (
     appkey TEXT NOT NULL,
     name TEXT NOT NULL,
     created INTEGER NOT NULL,
+    doc_count INTEGER NOT NULL DEFAULT 0,
     UNIQUE (ns, appkey, name)
 );
 CREATE TABLE IF NOT EXISTS products (
@@ -241,8 +241,8 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def _now(self) -> int:
-        return int(self._clock())
+    def _now(self, now: float | None = None) -> int:
+        return int(self._clock() if now is None else now)
 
     # -- transactions -------------------------------------------------------------------------------
 
@@ -253,10 +253,11 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -268,6 +269,12 @@ class Store:
         if row is None:
             raise NoSuchService(f"no service {name!r} in {ns}")
         return int(row[0])
+
+    @staticmethod
+    def _active(db: sqlite3.Connection, sid: int) -> bool:
+        return db.execute(
+            f"SELECT 1 FROM jobs WHERE service_id=? AND status IN ({','.join('?' * len(ACTIVE))}) LIMIT 1", (sid, *ACTIVE)
+        ).fetchone() is not None
 
     # -- services -----------------------------------------------------------------------------------
 
@@ -284,16 +291,16 @@ class Store:
                 "INSERT INTO services (ns, appkey, name, created) VALUES (?, ?, ?, ?)", (ns, appkey, name, self._now())
             )
 
-    def delete_service(self, ns: str, appkey: str, name: str) -> None:
-        """Removes the service with its products and jobs. Raises NoSuchService."""
+    def delete_service(self, ns: str, appkey: str, name: str, *, if_idle: bool = False) -> None:
+        """Removes the service with its products and jobs. Raises NoSuchService, or (with `if_idle`, checked in
+        the same transaction) JobBusy while the service has a reserved or running job."""
         with self._write() as db:
             sid = self._service_id(db, ns, appkey, name)
+            if if_idle and self._active(db, sid):
+                raise JobBusy(f"service {name!r} has an index job in progress")
             db.execute("DELETE FROM services WHERE id=?", (sid,))
 
-    _SERVICE_SQL = (
-        "SELECT s.name, s.created, (SELECT COUNT(*) FROM products p WHERE p.service_id = s.id) AS docs "
-        "FROM services s WHERE s.ns=? AND s.appkey=?"
-    )
+    _SERVICE_SQL = "SELECT s.name, s.created, s.doc_count AS docs FROM services s WHERE s.ns=? AND s.appkey=?"
 
     def list_services(self, ns: str, appkey: str) -> list[Service]:
         """In creation order."""
@@ -319,7 +326,7 @@ class Store:
         """"added", "updated" or (a new product when the service holds `max_docs`) "exceeded"."""
         exists = db.execute("SELECT 1 FROM products WHERE service_id=? AND product_id=?", (sid, p.product_id)).fetchone()
         if not exists and max_docs is not None:
-            (count,) = db.execute("SELECT COUNT(*) FROM products WHERE service_id=?", (sid,)).fetchone()
+            (count,) = db.execute("SELECT doc_count FROM services WHERE id=?", (sid,)).fetchone()
             if count >= max_docs:
                 return "exceeded"
         vector = np.ascontiguousarray(p.vector, dtype=np.float32).tobytes()
@@ -329,11 +336,17 @@ class Store:
             (sid, p.product_id, p.name, p.category1, p.category2, p.category3, p.image_url, p.s1, p.s2,
              p.image_sha256, vector),
         )
-        return "updated" if exists else "added"
+        if exists:
+            return "updated"
+        db.execute("UPDATE services SET doc_count = doc_count + 1 WHERE id=?", (sid,))
+        return "added"
 
     @staticmethod
     def _drop(db: sqlite3.Connection, sid: int, product_id: str) -> bool:
-        return db.execute("DELETE FROM products WHERE service_id=? AND product_id=?", (sid, product_id)).rowcount > 0
+        if not db.execute("DELETE FROM products WHERE service_id=? AND product_id=?", (sid, product_id)).rowcount:
+            return False
+        db.execute("UPDATE services SET doc_count = doc_count - 1 WHERE id=?", (sid,))
+        return True
 
     def upsert_product(self, ns: str, appkey: str, service: str, product: Product) -> str:
         """"added" or "updated". Raises NoSuchService. (No document cap: jobs apply it.)"""
@@ -383,23 +396,21 @@ class Store:
         line_ids: Sequence[str],
         *,
         quota: DailyQuota | None = None,
+        now: float | None = None,
     ) -> str:
         """Reserve a job for a file whose data lines carry `line_ids` (one product id per line, in order;
         total count = len(line_ids)). Returns the job id (uuid4).
 
         Atomically refuses with NoSuchService, QuotaExceeded (when `quota` is given and the service already
         had `quota.limit` requests since the day started; checked first) or JobBusy (a reserved or running job).
-        An accepted request under a quota is recorded as one upload.
+        An accepted request under a quota is recorded as one upload. `now` defaults to the store's clock.
         """
-        now = self._clock()
+        now = self._clock() if now is None else now
         with self._write() as db:
             sid = self._service_id(db, ns, appkey, service)
             if quota is not None and self._uploads_since(db, ns, appkey, service, day_start(now, quota.tz)) >= quota.limit:
                 raise QuotaExceeded(f"service {service!r} used its {quota.limit} daily index requests")
-            busy = db.execute(
-                f"SELECT 1 FROM jobs WHERE service_id=? AND status IN ({','.join('?' * len(ACTIVE))})", (sid, *ACTIVE)
-            ).fetchone()
-            if busy:
+            if self._active(db, sid):
                 raise JobBusy(f"service {service!r} has an index job in progress")
             job_id = str(uuid.uuid4())
             db.execute(
@@ -411,11 +422,12 @@ class Store:
                 db.execute("INSERT INTO uploads (ns, appkey, service, time) VALUES (?, ?, ?, ?)", (ns, appkey, service, now))
             return job_id
 
-    def start_job(self, job_id: str) -> None:
+    def start_job(self, job_id: str, *, now: float | None = None) -> None:
         """reserved -> running, with the start time. Raises JobGone."""
         with self._write() as db:
             updated = db.execute(
-                "UPDATE jobs SET status=?, start_time=? WHERE id=? AND status=?", (RUNNING, self._now(), job_id, RESERVED)
+                "UPDATE jobs SET status=?, start_time=? WHERE id=? AND status=?",
+                (RUNNING, self._now(now), job_id, RESERVED),
             ).rowcount
             if not updated:
                 raise JobGone(f"job {job_id} is not reserved")
@@ -468,13 +480,13 @@ class Store:
         status = FAILED if failed or counts[0] == counts[1] else FINISHED
         db.execute("UPDATE jobs SET status=?, finish_time=?, line_ids='[]' WHERE seq=?", (status, now, seq))
 
-    def finish_job(self, job_id: str, *, internal_error: bool = False) -> str:
+    def finish_job(self, job_id: str, *, internal_error: bool = False, now: float | None = None) -> str:
         """Close a running job (see `_close_job`); returns its final status. Raises JobGone."""
         with self._write() as db:
             job = db.execute("SELECT seq FROM jobs WHERE id=? AND status IN (?, ?)", (job_id, *ACTIVE)).fetchone()
             if job is None:
                 raise JobGone(f"job {job_id} is not active")
-            self._close_job(db, job["seq"], self._now(), failed=internal_error)
+            self._close_job(db, job["seq"], self._now(now), failed=internal_error)
             return db.execute("SELECT status FROM jobs WHERE seq=?", (job["seq"],)).fetchone()[0]
 
     def recover(self) -> int:
@@ -549,12 +561,12 @@ class Store:
         return int(total), [self._job(r) for r in rows]
 
     def has_active_job(self, ns: str, appkey: str, service: str) -> bool:
-        rows = self._read(
-            f"SELECT 1 FROM jobs j JOIN services s ON s.id = j.service_id WHERE s.ns=? AND s.appkey=? AND s.name=? "
-            f"AND j.status IN ({','.join('?' * len(ACTIVE))}) LIMIT 1",
-            (ns, appkey, service, *ACTIVE),
-        )
-        return bool(rows)
+        """Whether the service (if it exists) has a reserved or running job."""
+        with self._lock:
+            try:
+                return self._active(self._db, self._service_id(self._db, ns, appkey, service))
+            except NoSuchService:
+                return False
 
     # -- Maker daily uploads ------------------------------------------------------------------------
 
@@ -565,8 +577,10 @@ class Store:
         ).fetchone()
         return int(n)
 
-    def uploads_today(self, ns: str, appkey: str, service: str, tz: str, now: float | None = None) -> int:
-        """Accepted index requests of the service since the last 00:00 in `tz` (at or before `now`)."""
+    def uploads_today(self, ns: str, appkey: str, service: str, now: float | None = None, *, tz: str | None = None) -> int:
+        """Accepted index requests of the service since the last 00:00 in `tz` at or before `now` (defaults:
+        the store's clock, and the timezone of Maker's daily quota in contracts)."""
         now = self._clock() if now is None else now
+        tz = tz or contracts.limit("maker", "index.daily_quota").extra["timezone"]
         with self._lock:
             return self._uploads_since(self._db, ns, appkey, service, day_start(now, tz))

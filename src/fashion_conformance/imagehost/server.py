@@ -24,13 +24,14 @@ import re
 import socket
 import struct
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, fields
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fashion_conformance import contracts
+from fashion_conformance.imagehost import factory
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ TICK_S = 0.05  # trickle: one chunk about every TICK_S seconds
 READ_TIMEOUT_S = 30.0  # a client that sends no complete request head within this is dropped
 HEAD_LIMIT = 64 * 1024
 REDIRECT_CODES = (301, 302, 303, 307, 308)
-GEN_FORMATS = ("png", "jpeg", "gif", "webp", "bmp", "tiff")
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # a redirect target keeps these; spaces, CR/LF, non-ASCII are escaped
+REQUESTS_KEPT = 100_000  # request paths remembered (the most recent), so long load runs stay bounded
 GEN_MAX_SIDE = 4096
 GEN_MAX_BYTES = 64 * 1024 * 1024
 GEN_CACHE_BYTES = 64 * 1024 * 1024
@@ -64,6 +66,7 @@ CONTENT_TYPES = {
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 GEN_PATH_RE = re.compile(r"/g/(\d{1,18})\.([a-z]+)")
 STATUS_PATH_RE = re.compile(r"/s/(\d{3})")
+HEADER_VALUE_RE = re.compile(r"[\x20-\x7e]+")
 
 
 def content_type_for(name: str) -> str:
@@ -92,10 +95,10 @@ def _integer(raw: str, name: str) -> int:
     return int(raw)
 
 
-def _query(obj: object, names: dict[str, str]) -> dict[str, str]:
+def _query(obj: Delivery | GenSpec, names: dict[str, str]) -> dict[str, str]:
     """Query parameters for the dataclass fields in `names` (field -> parameter) that differ from their default."""
     out = {}
-    for f in fields(obj):  # type: ignore[arg-type]
+    for f in fields(obj):
         value = getattr(obj, f.name)
         if f.name in names and value != f.default:
             out[names[f.name]] = str(value)
@@ -147,8 +150,8 @@ class GenSpec:
     def __post_init__(self) -> None:
         if not (isinstance(self.seed, int) and 0 <= self.seed < 10**18):
             raise ValueError("seed must be an integer in 0..10**18-1")
-        if self.fmt not in GEN_FORMATS:
-            raise ValueError(f"fmt must be one of {', '.join(GEN_FORMATS)}")
+        if self.fmt not in factory.FORMATS:
+            raise ValueError(f"fmt must be one of {', '.join(factory.FORMATS)}")
         for name in ("width", "height"):
             value = getattr(self, name)
             if not (isinstance(value, int) and 1 <= value <= GEN_MAX_SIDE):
@@ -171,8 +174,6 @@ class GenSpec:
         return _query(self, {"width": "w", "height": "h", "size": "size"})
 
     def render(self) -> bytes:
-        from fashion_conformance.imagehost import factory
-
         data = factory.product_image(self.seed, width=self.width, height=self.height, fmt=self.fmt)
         return data if self.size is None else factory.pad_to_size(data, self.fmt, self.size)
 
@@ -225,7 +226,7 @@ class ImageHost:
         self._generated: OrderedDict[GenSpec, bytes] = OrderedDict()
         self._generated_bytes = 0
         self._connections = 0
-        self._requests: list[str] = []
+        self._requests: deque[str] = deque(maxlen=REQUESTS_KEPT)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -320,6 +321,8 @@ class ImageHost:
         """Serve `data` at /f/<name> (replacing an earlier file); returns its plain URL."""
         if not NAME_RE.fullmatch(name):
             raise ValueError("name must be 1..128 characters of [A-Za-z0-9._-], not starting with . _ or -")
+        if content_type is not None and not HEADER_VALUE_RE.fullmatch(content_type):
+            raise ValueError("content_type must be printable ASCII")
         with self._lock:
             self._files[name] = (bytes(data), content_type or content_type_for(name))
         return self.url(name)
@@ -390,7 +393,7 @@ class ImageHost:
 
     @property
     def requests(self) -> list[str]:
-        """Paths (without query) of the requests received since start or reset_counters(), in order."""
+        """Paths (without query) of the requests since start or reset_counters(), oldest first (the last 100,000)."""
         with self._lock:
             return list(self._requests)
 
@@ -411,6 +414,8 @@ class ImageHost:
             await self._exchange(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
             pass
+        except asyncio.CancelledError:
+            pass  # stop() ends the connection; ending normally keeps asyncio's connection callback quiet
         finally:
             self._tasks.discard(task)
             writer.close()
@@ -427,7 +432,9 @@ class ImageHost:
         with self._lock:
             self._requests.append(split.path)
         if split.path == "/hang":
-            await asyncio.get_running_loop().create_future()
+            while await reader.read(HEAD_LIMIT):  # never answer; end when the client leaves (or at stop)
+                pass
+            return
         if split.path == "/reset":
             writer.transport.get_extra_info("socket").setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
@@ -462,7 +469,9 @@ class ImageHost:
             code = _integer(params.get("code", "302"), "code")
             if code not in REDIRECT_CODES or not params.get("to"):
                 raise ValueError(f"a redirect needs `to` and a code in {REDIRECT_CODES}")
-            return _Answer(code, "text/plain; charset=utf-8", b"", (("Location", params["to"]),))
+            return _Answer(
+                code, "text/plain; charset=utf-8", b"", (("Location", quote(params["to"], safe=URL_SAFE)),)
+            )
         if m := STATUS_PATH_RE.fullmatch(path):
             return _text(Delivery(status=int(m[1])).status, f"status {m[1]}")
         raise _HTTPError(404, "no such route")
@@ -529,8 +538,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--public-url", help="the URL under which the API under test reaches this host")
     parser.add_argument("--files", type=Path, help="serve every file of this directory at /f/<file name>")
+    parser.add_argument("--quiet", action="store_true", help="do not log every request")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(message)s"
+    )
     host = ImageHost(args.bind, args.public_url)
     with host:
         if args.files:

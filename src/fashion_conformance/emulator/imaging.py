@@ -1,0 +1,125 @@
+"""Image decoding for the emulator: format by magic bytes, a full Pillow decode, bomb guards.
+
+The input image guide of every NHN API accepts PNG, JPEG and GIF only
+(nhn-ai-fashion-v1.0-api-guide.en.txt / Input Image Guide); anything else is "unsupported".
+Images above ANALYSIS_MAX_PIXELS are decoded at a reduced scale for analysis; `Decoded.width`
+and `Decoded.height` stay the source dimensions, which boxes and the 20 px rule are expressed in.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from fashion_conformance import contracts
+
+FORMATS: tuple[str, ...] = tuple(contracts.limit("v1", "image.formats").value)
+"""The documented input formats (png, jpeg, gif)."""
+
+MAX_PIXELS = 40_000_000
+"""Declared pixel count above which an image is refused as a decompression bomb."""
+
+ANALYSIS_MAX_PIXELS = 4_000_000
+"""Larger images are reduced (by an integer factor) to at most this many pixels for analysis."""
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+)
+_PILLOW_FORMAT = {"png": "PNG", "jpeg": "JPEG", "gif": "GIF"}
+
+# Pillow's own guard, with warnings turned into errors (process-wide; decode() also checks the size itself).
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+class ImageFormatError(Exception):
+    """The bytes are not an acceptable image. kind: "unsupported", "corrupt" or "bomb"."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind} image" + (f": {detail}" if detail else ""))
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclass(frozen=True, eq=False)
+class Decoded:
+    """An RGB analysis raster plus the source image's format and dimensions."""
+
+    rgb: np.ndarray  # H x W x 3 uint8; H <= height and W <= width when the source was reduced
+    fmt: str
+    width: int
+    height: int
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """Source pixels per analysis pixel, (x, y); (1.0, 1.0) when not reduced."""
+        return self.width / self.rgb.shape[1], self.height / self.rgb.shape[0]
+
+
+def sniff(data: bytes) -> str | None:
+    """The format named by the leading magic bytes ("png", "jpeg", "gif"), or None."""
+    for magic, fmt in _MAGIC:
+        if data.startswith(magic):
+            return fmt
+    return None
+
+
+def decode(data: bytes, *, allowed: tuple[str, ...] = FORMATS) -> Decoded:
+    """Decode fully (first frame of a GIF) to RGB on white; raise ImageFormatError when not acceptable."""
+    fmt = sniff(data)
+    if fmt is None or fmt not in allowed:
+        raise ImageFormatError("unsupported", "not one of " + ", ".join(allowed))
+    try:
+        img = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMAT[fmt]])
+        width, height = img.size
+        if width <= 0 or height <= 0:
+            raise ImageFormatError("corrupt", "empty raster")
+        if width * height > MAX_PIXELS:
+            raise ImageFormatError("bomb", f"{width}x{height} exceeds {MAX_PIXELS} pixels")
+        factor = _reduction(width, height)
+        if factor > 1 and fmt == "jpeg":
+            img.draft("RGB", (max(1, width // factor), max(1, height // factor)))
+        img.load()
+        rgb = np.asarray(_reduce(_to_rgb(img)), dtype=np.uint8)
+    except ImageFormatError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageFormatError("bomb", type(exc).__name__) from None
+    except Exception as exc:  # any decoder failure on hostile bytes is a corrupt image, never a crash
+        raise ImageFormatError("corrupt", type(exc).__name__) from None
+    return Decoded(rgb=rgb, fmt=fmt, width=width, height=height)
+
+
+def _reduction(width: int, height: int) -> int:
+    return max(1, math.ceil(math.sqrt(width * height / ANALYSIS_MAX_PIXELS)))
+
+
+def _reduce(img: Image.Image) -> Image.Image:
+    """Bring an RGB image (possibly already JPEG-draft scaled) to at most ANALYSIS_MAX_PIXELS."""
+    w, h = img.size
+    if w * h <= ANALYSIS_MAX_PIXELS:
+        return img
+    return img.reduce(math.ceil(math.sqrt(w * h / ANALYSIS_MAX_PIXELS)))
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """RGB image; transparency is composited on white, 16-bit greys are brought to 8 bits."""
+    if img.mode.startswith("I"):
+        grey = np.asarray(img, dtype=np.int64)
+        if img.mode.startswith("I;16") or (grey.size and grey.max() > 255):
+            grey = grey // 257
+        return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L").convert("RGB")
+    has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    return img.convert("RGB")

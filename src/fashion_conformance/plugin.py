@@ -1,0 +1,181 @@
+"""The suite's pytest plugin: options, the target (a targets file or the embedded emulator), clients, image host,
+run-prefixed resources with cleanup, and requirement markers in failure reports."""
+
+from __future__ import annotations
+
+import os
+import secrets as pysecrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from . import clients, embedded
+from .targets import API_SECTIONS, Targets, TargetsError, load, redact
+
+RUN_PREFIX_ENV = "FASHION_RUN_PREFIX"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("fashion-conformance")
+    group.addoption("--targets", default=None, help="targets file (TOML); default: the embedded emulator")
+    group.addoption("--api", default=",".join(API_SECTIONS), help="APIs to test, comma-separated")
+    group.addoption("--allow-destructive", action="store_true",
+                    help="allow tests that create, delete, index or spend a quota on a non-embedded target")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "req(*ids): requirement IDs (contracts/requirements) this test checks")
+    config.addinivalue_line("markers", "destructive: creates, deletes, indexes or spends a quota on the target")
+    apis = [a.strip() for a in config.getoption("--api").split(",") if a.strip()]
+    unknown = set(apis) - set(API_SECTIONS)
+    if unknown:
+        raise pytest.UsageError(f"--api: unknown API {', '.join(sorted(unknown))} (known: {', '.join(API_SECTIONS)})")
+    config._fashion_apis = apis  # type: ignore[attr-defined]
+    path = config.getoption("--targets")
+    env_given = any(k.startswith("FASHION_") and k != RUN_PREFIX_ENV for k in os.environ)
+    try:
+        config._fashion_targets = load(Path(path), only=apis) if path else (  # type: ignore[attr-defined]
+            load(None, only=apis) if env_given else None)
+    except TargetsError as exc:
+        raise pytest.UsageError(f"targets: {exc}") from None
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targets]:
+    """What the suite tests: the targets file, or an embedded emulator started for this session."""
+    given = request.config._fashion_targets  # type: ignore[attr-defined]
+    if given is not None and any(given.targeted(a) for a in API_SECTIONS):
+        given.embedded = False  # type: ignore[attr-defined]
+        yield given
+        return
+    emu = embedded.start(tmp_path_factory.mktemp("emulator"))
+    try:
+        apis = request.config._fashion_apis  # type: ignore[attr-defined]
+        sections = {k: v for k, v in emu.targets().items() if k in apis}
+        targets = Targets(sections, source=f"embedded emulator at {emu.base_url}")
+        targets.embedded = True  # type: ignore[attr-defined]
+        targets.emulator = emu  # type: ignore[attr-defined]
+        yield targets
+    finally:
+        emu.stop()
+
+
+@pytest.fixture(scope="session")
+def secrets(target: Targets) -> list[str]:
+    return target.secrets()
+
+
+@pytest.fixture(scope="session")
+def run_prefix() -> str:
+    """Every resource the suite creates starts with this (service names: lowercase, so it fits the pattern)."""
+    return os.environ.get(RUN_PREFIX_ENV) or "fc" + pysecrets.token_hex(3)
+
+
+@pytest.fixture(scope="session")
+def image_host(target: Targets):
+    from .imagehost.server import ImageHost
+
+    section = target.sections.get("image_host", {})
+    host = ImageHost(bind=section.get("bind", "127.0.0.1:0"), public_url=section.get("public_url") or None)
+    host.start()
+    try:
+        yield host
+    finally:
+        host.stop()
+
+
+def _client(request: pytest.FixtureRequest, target: Targets, api: str):
+    if not target.targeted(api):
+        pytest.skip(f"not targeted: {api}")
+    client = clients.for_target(api, target.get(api))
+    request.addfinalizer(client.close)
+    return client
+
+
+@pytest.fixture(scope="session")
+def v1(request, target):
+    return _client(request, target, "v1")
+
+
+@pytest.fixture(scope="session")
+def v2(request, target):
+    return _client(request, target, "v2")
+
+
+@pytest.fixture(scope="session")
+def maker(request, target):
+    return _client(request, target, "maker")
+
+
+@pytest.fixture(scope="session")
+def tagger(request, target):
+    return _client(request, target, "tagger")
+
+
+@pytest.fixture(autouse=True)
+def _destructive_guard(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("destructive") is None:
+        return
+    target = request.getfixturevalue("target")
+    if not getattr(target, "embedded", False) and not request.config.getoption("--allow-destructive"):
+        pytest.skip("destructive: needs --allow-destructive against a non-embedded target")
+
+
+class ServiceRegistry:
+    """Services this run created, removed at the end (also after a failure or Ctrl-C)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.created: list[tuple[object, str]] = []
+        self._n = 0
+
+    def name(self, label: str = "s") -> str:
+        self._n += 1
+        return f"{self.prefix}-{label}{self._n}"[:32]
+
+    def track(self, client, name: str) -> None:
+        self.created.append((client, name))
+
+    def cleanup(self) -> None:
+        for client, name in reversed(self.created):
+            try:
+                if client.api == "v2":
+                    client.call("service.delete", path={"serviceName": name})
+                else:
+                    client.call("service.delete", path={"serviceID": name})
+            except Exception:  # best effort: the target may be gone already
+                pass
+        self.created.clear()
+
+
+@pytest.fixture(scope="session")
+def services(run_prefix: str) -> Iterator[ServiceRegistry]:
+    registry = ServiceRegistry(run_prefix)
+    try:
+        yield registry
+    finally:
+        registry.cleanup()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    ids = [i for m in item.iter_markers("req") for i in m.args]
+    report.user_properties.append(("requirements", ",".join(ids)))
+    if report.failed and ids:
+        from . import contracts
+
+        lines = []
+        for rid in ids:
+            try:
+                r = contracts.requirement(rid)
+                lines.append(f"{rid} [{r.level}] {r.statement} (source: {r.source})")
+            except LookupError:
+                lines.append(f"{rid} [not in the catalog]")
+        report.sections.append(("requirements", "\n".join(lines)))
+    target = item.funcargs.get("target") if hasattr(item, "funcargs") else None
+    if report.failed and target is not None and hasattr(report, "longrepr"):
+        report.longrepr = redact(str(report.longrepr), target.secrets())
+
