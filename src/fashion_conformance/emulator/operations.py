@@ -180,6 +180,7 @@ INDEX_FILE_ERROR = -40010
 INDEX_TOO_LARGE = -40030
 INDEX_BUSY = -40080
 INDEX_DAILY_QUOTA = -40040
+NOT_EXIST_SERVICE = -42000
 
 
 async def submit_index(emu, api: str, key: tuple[str, str, str], fmt: str, link: str | None, upload) -> str:
@@ -208,15 +209,24 @@ async def submit_index(emu, api: str, key: tuple[str, str, str], fmt: str, link:
         parsed = await asyncio.to_thread(indexing.parse_file, api, fmt, data)
     except indexing.IndexFileError as exc:
         raise NhnError(exc.code, "index file rejected") from None
-    if api == "maker":
-        quota = contracts.limit(api, "index.daily_quota").value
-        used = await asyncio.to_thread(emu.store.uploads_today, *key, emu.config.clock())
-        if used >= quota:
-            raise NhnError(INDEX_DAILY_QUOTA, "daily index quota used up")
     try:
-        return await emu.runner.submit(*key, api, parsed, filename)
+        return await emu.runner.submit(*key, parsed, filename)
+    except store.QuotaExceeded:
+        raise NhnError(INDEX_DAILY_QUOTA, "daily index quota used up") from None
     except store.JobBusy:
         raise NhnError(INDEX_BUSY, "an index job is already queued or running") from None
+    except store.NoSuchService:
+        raise NhnError(NOT_EXIST_SERVICE, "unknown service") from None
+
+
+# Index-list order fields of v2 and Maker, in the store's neutral column names.
+ORDER_FIELDS = {
+    "requestedTime": "requested_time", "reservedTime": "requested_time", "startTime": "start_time",
+    "finishTime": "finish_time", "addedCount": "added_count", "addCnt": "added_count",
+    "failedCount": "failed_count", "failCnt": "failed_count", "deletedCount": "deleted_count",
+    "deleteCnt": "deleted_count", "exceededCount": "exceeded_count", "updatedCount": "updated_count",
+    "updateCnt": "updated_count", "totalCount": "total_count", "totalCnt": "total_count",
+}
 
 
 async def list_jobs(emu, api: str, key: tuple[str, str, str], p: dict, statuses: str | None):
@@ -232,4 +242,5 @@ async def list_jobs(emu, api: str, key: tuple[str, str, str], p: dict, statuses:
     wanted = [s for s in statuses.split(",")] if statuses else None
     if wanted is not None and not set(wanted) <= set(contracts.limit(api, "index.statuses").value):
         raise NhnError(INVALID_PARAM, "unknown status")
-    return await asyncio.to_thread(emu.store.list_jobs, *key, wanted, field, direction, start, limit)
+    return await asyncio.to_thread(emu.store.list_jobs, *key, statuses=wanted, order_field=ORDER_FIELDS[field],
+                                   order_dir=direction, start=start, limit=limit)
