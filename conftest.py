@@ -1,3 +1,3 @@
-"""The conformance suite's plugin, for `pytest tests [--targets FILE] [--allow-destructive]`."""
+"""The conformance suite's plugins, for `pytest tests [--targets FILE] [--allow-destructive] [--reports DIR]`."""
 
-pytest_plugins = ["fashion_conformance.plugin"]
+pytest_plugins = ["fashion_conformance.plugin", "fashion_conformance.report.plugin"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -63,16 +64,73 @@ def _print_inventory() -> int:
     return 0
 
 
+SUITE_DIR = Path(__file__).resolve().parents[2] / "tests"
+# pytest's exit codes -> ours: 0 all conform, 1 some requirement fails, 2 usage or configuration error.
+EXIT_CODES = {0: 0, 1: 1}
+
+
+def run(args: argparse.Namespace, extra: list[str]) -> int:
+    """The conformance suite under pytest, against the targets file or the embedded emulator."""
+    from . import targets
+
+    apis = [a.strip() for a in args.api.split(",") if a.strip()]
+    unknown = set(apis) - set(targets.API_SECTIONS)
+    if unknown:
+        print(f"fashion-conformance: --api: unknown API {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    live = None
+    try:
+        live = targets.load(args.targets, only=apis) if args.targets else None
+    except targets.TargetsError as exc:
+        print(f"fashion-conformance: targets: {exc}", file=sys.stderr)
+        return 2
+    if not SUITE_DIR.is_dir():
+        print(f"fashion-conformance: the suite is not at {SUITE_DIR} (run from a source checkout)", file=sys.stderr)
+        return 2
+    import pytest
+
+    workers = args.workers if args.workers is not None else (0 if live else 2)
+    pytest_args = [str(SUITE_DIR), "-p", "no:cacheprovider", "--rootdir", str(SUITE_DIR.parent),
+                   "--api", ",".join(apis), "--reports", str(args.reports), "-q"]
+    if args.targets:
+        pytest_args += ["--targets", str(args.targets)]
+    if args.allow_destructive:
+        pytest_args.append("--allow-destructive")
+    if workers:
+        pytest_args += ["-n", str(workers)]
+    from .report.plugin import new_run_dir
+
+    run_dir = new_run_dir(Path(args.reports))
+    os.environ["FASHION_RUN_DIR"] = str(run_dir)
+    pytest_args += ["--junitxml", str(run_dir / "junit.xml"), "-o", "junit_family=xunit2", *extra]
+    code = pytest.main(pytest_args)
+    print(f"reports: {run_dir}")
+    return EXIT_CODES.get(int(code), 2)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fashion-conformance", description="Conformance and load tests.")
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)
     inv = sub.add_parser("contracts", help="print the contract inventory")
     inv.add_argument("--json", action="store_true", help="as JSON")
+    r = sub.add_parser("run", help="run the conformance suite (default: against the embedded emulator)")
+    r.add_argument("--targets", type=Path, default=None, help="targets file (TOML); default: the embedded emulator")
+    r.add_argument("--api", default="v1,v2,maker,tagger", help="APIs to test, comma-separated")
+    r.add_argument("--reports", type=Path, default=Path("reports"), help="reports directory (default: reports/)")
+    r.add_argument("--allow-destructive", action="store_true",
+                   help="allow tests that create, delete, index or spend a quota on a non-embedded target")
+    r.add_argument("--workers", type=int, default=None,
+                   help="parallel pytest workers (default: 2 against the emulator, 0 against a live target)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
     args = parser.parse_args(argv)
     if args.command == "contracts":
         if args.json:
             print(json.dumps(contracts.inventory(), indent=2))
             return 0
         return _print_inventory()
-    return 2
+    return run(args, extra)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from . import clients, embedded
-from .targets import API_SECTIONS, Targets, TargetsError, load, redact
+from .targets import API_SECTIONS, SCHEMA, Targets, TargetsError, load, redact
 
 RUN_PREFIX_ENV = "FASHION_RUN_PREFIX"
 
@@ -22,6 +22,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--api", default=",".join(API_SECTIONS), help="APIs to test, comma-separated")
     group.addoption("--allow-destructive", action="store_true",
                     help="allow tests that create, delete, index or spend a quota on a non-embedded target")
+    group.addoption("--req", default=None, help="run only tests that check these requirement IDs (comma-separated)")
+    group.addoption("--reports", default=None, help="write the requirement matrix into DIR/<run-id>/")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,12 +35,26 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--api: unknown API {', '.join(sorted(unknown))} (known: {', '.join(API_SECTIONS)})")
     config._fashion_apis = apis  # type: ignore[attr-defined]
     path = config.getoption("--targets")
-    env_given = any(k.startswith("FASHION_") and k != RUN_PREFIX_ENV for k in os.environ)
+    env_given = any(k.startswith(f"FASHION_{section.upper()}_") for section in SCHEMA for k in os.environ)
     try:
         config._fashion_targets = load(Path(path), only=apis) if path else (  # type: ignore[attr-defined]
             load(None, only=apis) if env_given else None)
     except TargetsError as exc:
         raise pytest.UsageError(f"targets: {exc}") from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.getoption("--req")
+    if not wanted:
+        return
+    ids = {i.strip() for i in wanted.split(",") if i.strip()}
+    keep, drop = [], []
+    for item in items:
+        reqs = {i for m in item.iter_markers("req") for i in m.args}
+        (keep if reqs & ids else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")

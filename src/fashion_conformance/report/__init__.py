@@ -1,0 +1,1 @@
+"""Reports of a conformance run: the requirement matrix (JSON, Markdown), JUnit, HTML."""

@@ -1,0 +1,116 @@
+"""The requirement matrix: per requirement, what the tests that check it found.
+
+Statuses: pass, fail, not targeted (its API was not tested), unsupported (the target said it does not
+support it: the test skipped with "unsupported"), untested (no test checks it, or all were skipped),
+doc ambiguity (the requirement rests on an erratum: its test outcome is shown beside it, never as a plain pass
+or fail). A requirement fails when any of its tests fails.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .. import contracts
+
+STATUSES = ("pass", "fail", "doc ambiguity", "unsupported", "not targeted", "untested")
+
+
+@dataclass
+class TestResult:
+    nodeid: str
+    outcome: str  # passed | failed | skipped | xfailed | xpassed | error
+    requirements: list[str]
+    duration_s: float = 0.0
+    message: str = ""  # failure: the failed expectation with request and response (redacted); skip: the reason
+
+
+@dataclass
+class RequirementRow:
+    id: str
+    api: str
+    level: str
+    source: str
+    statement: str
+    errata: list[str]
+    status: str
+    outcome: str  # the tests' verdict (pass/fail/...) even where status is "doc ambiguity"
+    tests: list[str] = field(default_factory=list)
+    evidence: list[dict[str, str]] = field(default_factory=list)
+
+
+def _verdict(results: list[TestResult], api_targeted: bool) -> str:
+    if not api_targeted:
+        return "not targeted"
+    outcomes = {r.outcome for r in results}
+    if outcomes & {"failed", "error", "xpassed"}:
+        return "fail"
+    if outcomes & {"passed", "xfailed"}:
+        return "pass"
+    if any(r.outcome == "skipped" and r.message.startswith("unsupported") for r in results):
+        return "unsupported"
+    if any(r.outcome == "skipped" and r.message.startswith("not targeted") for r in results):
+        return "not targeted"
+    return "untested"
+
+
+def build(results: list[TestResult], targeted_apis: set[str]) -> list[RequirementRow]:
+    by_req: dict[str, list[TestResult]] = {}
+    for r in results:
+        for rid in r.requirements:
+            by_req.setdefault(rid, []).append(r)
+    rows = []
+    for req in contracts.requirements():
+        mine = by_req.get(req.id, [])
+        api_targeted = req.api in targeted_apis or req.api not in contracts.APIS
+        verdict = _verdict(mine, api_targeted)
+        status = "doc ambiguity" if req.errata and verdict in ("pass", "fail") else verdict
+        rows.append(RequirementRow(
+            id=req.id, api=req.api, level=req.level, source=req.source, statement=req.statement,
+            errata=list(req.errata), status=status, outcome=verdict, tests=[r.nodeid for r in mine],
+            evidence=[{"test": r.nodeid, "message": r.message} for r in mine if r.outcome in ("failed", "error")],
+        ))
+    return rows
+
+
+def summary(rows: list[RequirementRow]) -> dict[str, dict[str, int]]:
+    """Counts per API and status."""
+    out: dict[str, Counter] = {}
+    for row in rows:
+        out.setdefault(row.api, Counter())[row.status] += 1
+    return {api: {s: c[s] for s in STATUSES if c[s]} for api, c in sorted(out.items())}
+
+
+def to_json(rows: list[RequirementRow], results: list[TestResult], meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "meta": meta,
+        "summary": summary(rows),
+        "requirements": [asdict(r) for r in rows],
+        "tests": [asdict(t) for t in results],
+        "unknown_requirement_ids": sorted(
+            {rid for t in results for rid in t.requirements} - {r.id for r in contracts.requirements()}
+        ),
+    }
+
+
+def to_markdown(rows: list[RequirementRow], meta: dict[str, Any]) -> str:
+    lines = ["# Conformance report", ""]
+    for key in ("suite_version", "target", "started", "finished", "duration_s"):
+        if key in meta:
+            lines.append(f"- {key.replace('_', ' ')}: {meta[key]}")
+    lines += ["", "## Summary", "", "| API | " + " | ".join(STATUSES) + " |", "|---" * (len(STATUSES) + 1) + "|"]
+    for api, counts in summary(rows).items():
+        lines.append(f"| {api} | " + " | ".join(str(counts.get(s, 0)) for s in STATUSES) + " |")
+    lines += ["", "## Requirements", "", "| ID | level | status | tests | source |", "|---|---|---|---|---|"]
+    for r in rows:
+        status = f"{r.status} ({r.outcome}; {', '.join(r.errata)})" if r.status == "doc ambiguity" else r.status
+        lines.append(f"| {r.id} | {r.level} | {status} | {len(r.tests)} | {r.source} |")
+    failures = [r for r in rows if r.outcome == "fail"]
+    if failures:
+        lines += ["", "## Failures", ""]
+        for r in failures:
+            lines += [f"### {r.id} [{r.level}]", "", r.statement, ""]
+            for ev in r.evidence[:3]:
+                lines += [f"- `{ev['test']}`", "", "```", ev["message"][:3000], "```", ""]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,94 @@
+"""Collects each test's outcome and requirements, and writes the requirement matrix at the end of the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+
+import pytest
+
+from .. import __version__, embedded
+from ..targets import API_SECTIONS, redact
+from . import matrix
+
+
+def new_run_dir(root: Path) -> Path:
+    """reports/<UTC time>-<suffix>/, with reports/latest pointing at it."""
+    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+    run_dir = root / run_id
+    run_dir.mkdir(parents=True, exist_ok=False)
+    latest = root / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run_id)
+    except OSError:
+        pass
+    return run_dir
+
+
+class MatrixRecorder:
+    def __init__(self, config: pytest.Config, run_dir: Path) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self.results: dict[str, matrix.TestResult] = {}
+        self.started = time.time()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        reqs = next((v.split(",") for k, v in report.user_properties if k == "requirements" and v), [])
+        current = self.results.get(report.nodeid)
+        if report.when == "call" or report.failed or report.skipped:
+            outcome = report.outcome
+            if hasattr(report, "wasxfail"):
+                outcome = "xfailed" if report.skipped else "xpassed"
+            elif report.failed and report.when != "call":
+                outcome = "error"
+            message = ""
+            if report.skipped and isinstance(report.longrepr, tuple):
+                message = str(report.longrepr[2]).removeprefix("Skipped: ")
+            elif report.failed:
+                message = report.longreprtext[-4000:]
+            if current is None or outcome in ("failed", "error"):
+                self.results[report.nodeid] = matrix.TestResult(report.nodeid, outcome, reqs, report.duration, message)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        config = session.config
+        apis = set(getattr(config, "_fashion_apis", API_SECTIONS))
+        given = getattr(config, "_fashion_targets", None)
+        if given is None or not any(given.targeted(a) for a in API_SECTIONS):
+            source, targeted, base_urls = "embedded emulator", apis, {}
+            secrets_ = list(embedded.DEFAULT_KEYS.values())
+        else:
+            source, secrets_ = given.source, given.secrets()
+            targeted = {a for a in apis if given.targeted(a)}
+            base_urls = {a: given.get(a)["base_url"] for a in sorted(targeted)}
+        finished = time.time()
+        meta = {
+            "suite_version": __version__,
+            "target": source,
+            "base_urls": base_urls,
+            "started": dt.datetime.fromtimestamp(self.started, dt.UTC).isoformat(timespec="seconds"),
+            "finished": dt.datetime.fromtimestamp(finished, dt.UTC).isoformat(timespec="seconds"),
+            "duration_s": round(finished - self.started, 1),
+            "apis": sorted(apis),
+        }
+        results = list(self.results.values())
+        rows = matrix.build(results, targeted)
+        doc = json.loads(redact(json.dumps(matrix.to_json(rows, results, meta)), secrets_))
+        (self.run_dir / "conformance.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+        (self.run_dir / "conformance.md").write_text(redact(matrix.to_markdown(rows, meta), secrets_), encoding="utf-8")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = config.getoption("--reports", default=None)
+    if not root or hasattr(config, "workerinput"):
+        return
+    run_dir = Path(os.environ["FASHION_RUN_DIR"]) if os.environ.get("FASHION_RUN_DIR") else new_run_dir(Path(root))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config._fashion_run_dir = run_dir  # type: ignore[attr-defined]
+    config.pluginmanager.register(MatrixRecorder(config, run_dir), "fashion-matrix")
