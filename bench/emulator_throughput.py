@@ -4,6 +4,8 @@ Both servers run as `uvicorn.run(app, host, port, log_level="warning", access_lo
 `fashion-emulator serve`, the baseline through bench/hello_app.py), one process each, pinned to the same CPU(s);
 the load generator runs pinned to the other CPU(s). Rounds alternate baseline and emulator so that drift in
 the machine's background load hits both alike; the ratio is emulator rps / baseline rps (target >= 0.6).
+Each server's CPU time per request (from /proc) is reported too: unlike rps it hardly depends on what else
+the machine runs, so its ratio (baseline us / emulator us) is the steadier figure on a shared machine.
 
 Load generators (the same one for both servers):
   python  bench/loadgen.py, raw asyncio keep-alive connections (default; nothing to install)
@@ -19,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,26 +37,30 @@ BENCH = Path(__file__).resolve().parent
 SERVICE = "bench-throughput"
 
 
+def _pin(cpus: set[int] | None):
+    return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+
+
 def spawn(cmd: list[str], cpus: set[int] | None, log: Path) -> subprocess.Popen:
     with log.open("ab") as out:
-        return subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=common.child_env(),
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-        )
+        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=common.child_env(),
+                                preexec_fn=_pin(cpus))
 
 
-def run_python(port: int, path: str, headers: list[str], args, cpus: set[int] | None) -> dict:
+def run_python(port: int, path: str, headers: list[str], args, cpus: set[int] | None, server_pid: int) -> dict:
     cmd = [sys.executable, str(BENCH / "loadgen.py"), "--port", str(port), "--path", path,
            "--connections", str(args.connections), "--warmup", str(args.warmup), "--duration", str(args.duration)]
     for h in headers:
         cmd += ["--header", h]
+    cpu0 = common.process_cpu_s(server_pid)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=common.child_env(), check=True,
-                          preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
-                          timeout=args.warmup + args.duration + 60)
+                          preexec_fn=_pin(cpus), timeout=args.warmup + args.duration + 60)
+    server_cpu = common.process_cpu_s(server_pid) - cpu0  # over the warm-up and the measured window
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     return {"rps": result["rps"], "requests": result["requests"], "statuses": result["statuses"],
             "errors": result["errors"], "latency_ms": result["latency_ms"],
-            "generator_cpu_share": result["generator_cpu_share"]}
+            "generator_cpu_share": result["generator_cpu_share"],
+            "server_cpu_us_per_request": server_cpu / result["all_requests"] * 1e6}
 
 
 WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -63,20 +70,20 @@ WRK_ERRORS = re.compile(r"Socket errors: (.*)")
 WRK_PCT = re.compile(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 
 
-def run_wrk(port: int, path: str, headers: list[str], args, cpus: set[int] | None) -> dict:
+def run_wrk(port: int, path: str, headers: list[str], args, cpus: set[int] | None, server_pid: int) -> dict:
     url = f"http://127.0.0.1:{port}{path}"
     base = ["wrk", "-t1", f"-c{args.connections}", "--latency"]
     for h in headers:
         base += ["-H", h]
-    pre = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     if args.warmup > 0:
         subprocess.run([*base, f"-d{max(1, round(args.warmup))}s", url], capture_output=True, check=True,
-                       preexec_fn=pre, timeout=args.warmup + 60)
-    t0 = time.monotonic()
+                       preexec_fn=_pin(cpus), timeout=args.warmup + 60)
+    cpu0, t0 = common.process_cpu_s(server_pid), time.monotonic()
     proc = subprocess.Popen([*base, f"-d{max(1, round(args.duration))}s", url], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, preexec_fn=pre)
+                            stderr=subprocess.STDOUT, preexec_fn=_pin(cpus))
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - t0
+    server_cpu = common.process_cpu_s(server_pid) - cpu0
     out = proc.stdout.read().decode()
     proc.stdout.close()
     if status != 0:
@@ -88,30 +95,23 @@ def run_wrk(port: int, path: str, headers: list[str], args, cpus: set[int] | Non
             "statuses": {"2xx/3xx": total - non2xx, "other": non2xx},
             "errors": (m[1] if (m := WRK_ERRORS.search(out)) else 0),
             "latency_ms": {f"p{p}": float(v) * unit[u] for p, v, u in WRK_PCT.findall(out)},
-            "generator_cpu_share": (usage.ru_utime + usage.ru_stime) / wall}
+            "generator_cpu_share": (usage.ru_utime + usage.ru_stime) / wall,
+            "server_cpu_us_per_request": server_cpu / total * 1e6}
 
 
 GENERATORS = {"python": run_python, "wrk": run_wrk}
 
 
-def measure(proc: subprocess.Popen, port: int, path: str, headers: list[str], args,
-            gen_cpus: set[int] | None) -> dict:
-    cpu0, t0 = common.process_cpu_s(proc.pid), time.monotonic()
-    result = GENERATORS[args.generator](port, path, headers, args, gen_cpus)
-    result["server_cpu_share"] = (common.process_cpu_s(proc.pid) - cpu0) / (time.monotonic() - t0)
-    return result
-
-
 def run(args) -> dict:
     if args.generator == "wrk" and not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: `apt-get install wrk`, or use --generator python")
-    split = None if args.no_pin else common.cpu_split()
-    server_cpus, gen_cpus = split or (None, None)
+    server_cpus, gen_cpus = (None if args.no_pin else common.cpu_split()) or (None, None)
     work = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
     emu_port, hello_port = common.free_port(), common.free_port()
     emu = spawn(common.emulator_command(emu_port, work / "data"), server_cpus, work / "emulator.log")
     hello = spawn([sys.executable, str(BENCH / "hello_app.py"), "--port", str(hello_port)], server_cpus,
                   work / "hello.log")
+    generate = GENERATORS[args.generator]
     try:
         common.wait_http(emu_port, 30, emu)
         common.wait_http(hello_port, 30, hello)
@@ -128,25 +128,30 @@ def run(args) -> dict:
         hello_body = httpx.get(f"http://127.0.0.1:{hello_port}/hello").text
         rounds = []
         for i in range(args.rounds):
-            base = measure(hello, hello_port, "/hello", [], args, gen_cpus)
-            emul = measure(emu, emu_port, emu_path, auth, args, gen_cpus)
-            rounds.append({"baseline": base, "emulator": emul, "ratio": emul["rps"] / base["rps"]})
-            print(f"round {i + 1}: baseline {base['rps']:8.0f} rps (server CPU {base['server_cpu_share']:.0%}, "
-                  f"generator CPU {base['generator_cpu_share']:.0%})  emulator {emul['rps']:8.0f} rps "
-                  f"(server CPU {emul['server_cpu_share']:.0%}, generator CPU {emul['generator_cpu_share']:.0%})"
-                  f"  ratio {emul['rps'] / base['rps']:.3f}", flush=True)
+            base = generate(hello_port, "/hello", [], args, gen_cpus, hello.pid)
+            emul = generate(emu_port, emu_path, auth, args, gen_cpus, emu.pid)
+            rounds.append({"baseline": base, "emulator": emul, "ratio": emul["rps"] / base["rps"],
+                           "cpu_ratio": base["server_cpu_us_per_request"] / emul["server_cpu_us_per_request"]})
+            print(f"round {i + 1}: baseline {base['rps']:7.0f} rps ({base['server_cpu_us_per_request']:4.0f} us "
+                  f"server CPU/request, generator CPU {base['generator_cpu_share']:.0%}); emulator "
+                  f"{emul['rps']:7.0f} rps ({emul['server_cpu_us_per_request']:4.0f} us/request, generator CPU "
+                  f"{emul['generator_cpu_share']:.0%}); ratio {rounds[-1]['ratio']:.3f}, CPU ratio "
+                  f"{rounds[-1]['cpu_ratio']:.3f}", flush=True)
     finally:
         common.stop(emu)
         common.stop(hello)
-    base_rps = sum(r["baseline"]["rps"] for r in rounds) / len(rounds)
-    emu_rps = sum(r["emulator"]["rps"] for r in rounds) / len(rounds)
+    base_rps = statistics.mean(r["baseline"]["rps"] for r in rounds)
+    emu_rps = statistics.mean(r["emulator"]["rps"] for r in rounds)
+    base_cpu = statistics.median(r["baseline"]["server_cpu_us_per_request"] for r in rounds)
+    emu_cpu = statistics.median(r["emulator"]["server_cpu_us_per_request"] for r in rounds)
     return {
         "generator": args.generator, "connections": args.connections, "duration_s": args.duration,
         "warmup_s": args.warmup, "server_cpus": sorted(server_cpus or []), "generator_cpus": sorted(gen_cpus or []),
         "emulator_request": f"GET {emu_path} (Authorization header)", "emulator_body": info.response_text,
         "baseline_request": "GET /hello", "baseline_body": hello_body,
         "rounds": rounds, "baseline_rps": base_rps, "emulator_rps": emu_rps, "ratio": emu_rps / base_rps,
-        "target": "ratio >= 0.6",
+        "baseline_cpu_us_per_request": base_cpu, "emulator_cpu_us_per_request": emu_cpu,
+        "cpu_ratio": base_cpu / emu_cpu, "target": "ratio >= 0.6",
     }
 
 
@@ -162,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures = run(args)
     print(f"baseline {figures['baseline_rps']:.0f} rps, emulator {figures['emulator_rps']:.0f} rps, "
-          f"ratio {figures['ratio']:.3f} (target >= 0.6)")
+          f"ratio {figures['ratio']:.3f} (target >= 0.6); server CPU per request: baseline "
+          f"{figures['baseline_cpu_us_per_request']:.0f} us, emulator {figures['emulator_cpu_us_per_request']:.0f} us,"
+          f" ratio {figures['cpu_ratio']:.3f}")
     common.emit("emulator_throughput", figures, args.json)
     return 0
 

@@ -2,8 +2,8 @@
 installed), each sending the next GET as soon as the previous answer is complete. Raw protocol code, no HTTP
 client library, so it costs far less CPU per request than the servers it measures (its own CPU use is reported).
 
-Prints one JSON line: requests, seconds, rps, status counts, latency percentiles, CPU seconds used, and the
-first response body (to check that the measured path is the success path).
+Prints one JSON line: requests (in the measured window; all_requests includes the warm-up), seconds, rps,
+status counts, latency percentiles, CPU seconds used, and the first response body (to check that the measured path is the success path).
 
     python bench/loadgen.py --port 8080 --path /hello [--header 'Authorization: ...'] [--connections 32]
         [--warmup 2] [--duration 10]
@@ -25,6 +25,7 @@ class Stats:
     def __init__(self) -> None:
         self.counting = False
         self.requests = 0
+        self.all_requests = 0
         self.statuses: dict[int, int] = {}
         self.latencies: list[float] = []
         self.first_body: bytes | None = None
@@ -70,6 +71,7 @@ class Connection(asyncio.Protocol):
             stats = self.stats
             if stats.first_body is None:
                 stats.first_body = bytes(self.buffer[end + 4:total])
+            stats.all_requests += 1
             if stats.counting:
                 stats.requests += 1
                 stats.statuses[status] = stats.statuses.get(status, 0) + 1
@@ -111,6 +113,7 @@ async def run(host: str, port: int, request: bytes, connections: int, warmup_s: 
 
     return {
         "requests": stats.requests,
+        "all_requests": stats.all_requests,
         "seconds": elapsed,
         "rps": stats.requests / elapsed,
         "statuses": stats.statuses,

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from . import __version__, contracts
@@ -26,6 +27,8 @@ def _emulator_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-private-image-hosts", action="store_true",
                        help="let image URLs point at private and loopback addresses (tests on one machine)")
     serve.add_argument("--fetch-deadline", type=float, default=3.0, help=argparse.SUPPRESS)  # test-only setting
+    serve.add_argument("--clock-offset", type=float, default=0.0, help=argparse.SUPPRESS)  # test-only: seconds
+    serve.add_argument("--offline-fetch", action="store_true", help=argparse.SUPPRESS)  # test-only: loopback only
     serve.add_argument("--log-level", default="warning")
     return parser
 
@@ -45,9 +48,11 @@ def emulator_main(argv: list[str] | None = None) -> int:
         tagger_api_key=args.tagger_api_key,
         allow_private_image_hosts=args.allow_private_image_hosts,
         fetch_deadline_s=args.fetch_deadline,
+        clock=(lambda: time.time() + args.clock_offset) if args.clock_offset else time.time,
     )
     print(f"fashion-emulator {__version__} on http://{args.host}:{args.port} (data: {data_dir})", file=sys.stderr)
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    app = create_app(config, offline_fetch=args.offline_fetch)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
 
 
@@ -98,7 +103,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args.append("--allow-destructive")
     if workers:
         pytest_args += ["-n", str(workers)]
-    from .report.plugin import new_run_dir
+    from .report.rundir import new_run_dir
 
     run_dir = new_run_dir(Path(args.reports))
     os.environ["FASHION_RUN_DIR"] = str(run_dir)

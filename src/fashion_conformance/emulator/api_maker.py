@@ -53,7 +53,7 @@ async def list_services(request, emu, p):
 
 async def list_indexes(request, emu, p):
     key = await require_service(emu, request)
-    total, jobs = await ops.list_jobs(emu, API, key, p, p.get("status"))
+    total, jobs = await ops.list_jobs(emu, API, key, p, [p["status"]] if "status" in p else None)
     items = [
         {
             "service": j.service,

@@ -12,6 +12,7 @@ from .. import contracts
 from . import operations as ops
 from . import store as st
 from .envelope import NhnError, nhn_ok
+from .params import coerce
 from .routing import nhn_route
 
 API = "v2"
@@ -142,11 +143,11 @@ async def read_form(request: Request):
 async def search_image(request, emu, p):
     key, _ = await require_service(emu, request)
     form = await read_form(request)
-    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-    values = _form_params(fields)
-    clauses = ops.parse_filters(API, [(k, v) for k, v in form.multi_items() if isinstance(v, str)])
-    max_bytes = contracts.limit(API, "image.max_bytes").value
+    fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     upload = form.get("imageFile")
+    values = _form_params(dict(fields), has_file=isinstance(upload, UploadFile))
+    clauses = ops.parse_filters(API, fields)
+    max_bytes = contracts.limit(API, "image.max_bytes").value
     if values.get("imageUrl"):  # E15: imageUrl wins over imageFile
         loaded = await ops.load_image(emu, values["imageUrl"], max_bytes=max_bytes)
     elif isinstance(upload, UploadFile):
@@ -159,16 +160,17 @@ async def search_image(request, emu, p):
     return nhn_ok(API, {"totalCount": len(hits), "items": search_items(hits)})
 
 
-def _form_params(fields: dict[str, str]) -> dict:
-    """Typed form fields of the POST search, checked against its body schema (-40000)."""
-    from .params import coerce
-
+def _form_params(fields: dict[str, str], *, has_file: bool) -> dict:
+    """Typed form fields of the POST search, checked against its body schema (-40000); filters are checked by
+    ops.parse_filters."""
     props = contracts.schema(API, contracts.endpoint(API, "search.image").body)["properties"]
     values = {k: coerce(v, props[k]) for k, v in fields.items() if k in props}
     checked = {k: v for k, v in values.items() if not k.startswith("filter.")}
-    errors = [e for e in contracts.validate(API, "search.image", "body", checked) if "imageFile" not in e]
-    if errors or "limit" not in values:
-        raise NhnError(INVALID_PARAM, "; ".join(errors) or "limit missing")
+    if has_file:
+        checked["imageFile"] = "<file>"
+    errors = contracts.validate(API, "search.image", "body", checked)
+    if errors:
+        raise NhnError(INVALID_PARAM, "; ".join(errors))
     return values
 
 
@@ -214,7 +216,9 @@ def job_summary(job) -> dict:
 
 async def list_indexes(request, emu, p):
     key, _ = await require_service(emu, request)
-    statuses = p.get("statuses") or p.get("status")  # E7: both spellings accepted
+    statuses = p.get("statuses")
+    if statuses is None and "status" in request.query_params:  # E7: the example's spelling is accepted too
+        statuses = request.query_params["status"].split(",")
     total, jobs = await ops.list_jobs(emu, API, key, p, statuses)
     return nhn_ok(API, {"total": total, "items": [job_summary(j) for j in jobs]})
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import ipaddress
 import logging
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,17 +31,50 @@ UNKNOWN_PATH = (
 )
 
 
+async def _localhost_only(host: str, port: int) -> list[str]:
+    """Offline resolver: only `localhost` has an address; no other name is ever looked up."""
+    if host.rstrip(".").lower() != "localhost":
+        raise OSError("offline: host names are not resolved")
+    return ["127.0.0.1"]
+
+
+class _LoopbackOnly(httpx.AsyncBaseTransport):
+    """Offline transport: connects to loopback addresses only; anything else fails before connecting."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport(retries=0, limits=httpx.Limits(max_keepalive_connections=0))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            loopback = ipaddress.ip_address(request.url.host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise httpx.ConnectError("offline: only loopback addresses are contacted", request=request)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def offline_fetch(url: str, *, max_bytes: int, deadline_s: float, allow_private: bool) -> fetch.Fetched:
+    """fetch.fetch that never leaves the machine (test-only guard): every non-loopback destination, named or
+    numeric, also after redirects, is refused as unreachable (-45050) without a DNS query or a connection."""
+    return await fetch.fetch(url, max_bytes=max_bytes, deadline_s=deadline_s, allow_private=allow_private,
+                             resolver=_localhost_only, transport=_LoopbackOnly())
+
+
 class Emulator:
     """Everything one running emulator holds: config, store, search indexes, link signer, job runner."""
 
-    def __init__(self, config: EmulatorConfig) -> None:
+    def __init__(self, config: EmulatorConfig, *, offline: bool = False) -> None:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.config = config
-        self.store = Store(config.data_dir / "emulator.sqlite3")
+        self.store = Store(config.data_dir / "emulator.sqlite3", clock=config.clock)
         self.indexes = SearchIndexes()
         self.link_vectors = ops.LinkVectors()
         self.signer = LinkSigner.from_data_dir(config.data_dir)
-        self.fetch = fetch.fetch
+        self.fetch = offline_fetch if offline else fetch.fetch
         self.runner = indexing.JobRunner(
             self.store,
             fetch=self.fetch,
@@ -62,8 +97,9 @@ async def unknown_path(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": "Not Found"}, status_code=404)
 
 
-def create_app(config: EmulatorConfig) -> Starlette:
-    emu = Emulator(config)
+def create_app(config: EmulatorConfig, *, offline_fetch: bool = False) -> Starlette:
+    """The ASGI app; `offline_fetch` (tests only) keeps every image and index download on loopback."""
+    emu = Emulator(config, offline=offline_fetch)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

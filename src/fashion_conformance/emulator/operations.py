@@ -229,7 +229,7 @@ ORDER_FIELDS = {
 }
 
 
-async def list_jobs(emu, api: str, key: tuple[str, str, str], p: dict, statuses: str | None):
+async def list_jobs(emu, api: str, key: tuple[str, str, str], p: dict, statuses: Sequence[str] | None):
     """(total, jobs) of the service's index list, with the paging window, order and status filter checked."""
     window = contracts.limit(api, "index.list.window").value
     start, limit = p["start"], p["limit"]
@@ -239,8 +239,8 @@ async def list_jobs(emu, api: str, key: tuple[str, str, str], p: dict, statuses:
     field, _, direction = order.partition(":")
     if field not in contracts.limit(api, "index.list.order_fields").value or direction not in ("asc", "desc"):
         raise NhnError(INVALID_PARAM, "unknown order")
-    wanted = [s for s in statuses.split(",")] if statuses else None
-    if wanted is not None and not set(wanted) <= set(contracts.limit(api, "index.statuses").value):
+    wanted = list(statuses) if statuses is not None else None
+    if wanted is not None and not (wanted and set(wanted) <= set(contracts.limit(api, "index.statuses").value)):
         raise NhnError(INVALID_PARAM, "unknown status")
     return await asyncio.to_thread(emu.store.list_jobs, *key, statuses=wanted, order_field=ORDER_FIELDS[field],
                                    order_dir=direction, start=start, limit=limit)

@@ -30,8 +30,11 @@ def _types(prop: Mapping[str, Any]) -> set[str]:
 
 
 def coerce(raw: str, prop: Mapping[str, Any]) -> Any:
-    """A wire string as the schema's type; left as a string when it is not one (the schema then rejects it)."""
+    """A wire string as the schema's type; left as a string when it is not one (the schema then rejects it).
+    An array is comma-separated on the wire (v2 index list `statuses`, E7)."""
     kinds = _types(prop)
+    if kinds == {"array"}:
+        return [coerce(part, prop.get("items", {})) for part in raw.split(",")]
     if "string" in kinds and not kinds & {"integer", "number", "boolean"}:
         return raw
     if "integer" in kinds and _INT.match(raw):

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
-import secrets
 import time
 from pathlib import Path
 
 import pytest
 
-from .. import __version__, embedded
+from .. import __version__, contracts, embedded
 from ..targets import API_SECTIONS, redact
-from . import matrix
-
-
-def new_run_dir(root: Path) -> Path:
-    """reports/<UTC time>-<suffix>/, with reports/latest pointing at it."""
-    run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
-    run_dir = root / run_id
-    run_dir.mkdir(parents=True, exist_ok=False)
-    latest = root / "latest"
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(run_id)
-    except OSError:
-        pass
-    return run_dir
+from . import html, matrix
+from .rundir import new_run_dir
 
 
 class MatrixRecorder:
@@ -82,6 +68,29 @@ class MatrixRecorder:
         doc = json.loads(redact(json.dumps(matrix.to_json(rows, results, meta)), secrets_))
         (self.run_dir / "conformance.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
         (self.run_dir / "conformance.md").write_text(redact(matrix.to_markdown(rows, meta), secrets_), encoding="utf-8")
+        errata = [dataclasses.asdict(e) for e in contracts.errata()]
+        (self.run_dir / "report.html").write_text(redact(html.render(doc, errata), secrets_), encoding="utf-8")
+        self.doc = doc
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        doc = getattr(self, "doc", None)
+        if doc is None:
+            return
+        tr = terminalreporter
+        tr.section("requirements")
+        for api, counts in doc["summary"].items():
+            tr.write_line(f"{api:8s} " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+        untested_must = [r["id"] for r in doc["requirements"]
+                         if r["level"] == "MUST" and r["status"] == "untested" and r["api"] in doc["meta"]["apis"]]
+        if untested_must:
+            tr.write_line(f"MUST requirements without a test that ran: {len(untested_must)} "
+                          f"(e.g. {', '.join(untested_must[:5])}); see conformance.md")
+        if doc["unknown_requirement_ids"]:
+            tr.write_line("tests name requirements not in the catalog: " + ", ".join(doc["unknown_requirement_ids"]))
+        slowest = sorted(doc["tests"], key=lambda t: -t["duration_s"])[:5]
+        if slowest:
+            tr.write_line("slowest: " + "; ".join(f"{t['nodeid'].split('::')[-1]} {t['duration_s']:.1f}s" for t in slowest))
+        tr.write_line(f"report: {self.run_dir / 'report.html'}")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,303 @@
+"""Building blocks of the faults: parameter edits, image URL and image byte edits, envelope edits."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from PIL import Image
+
+from .. import contracts
+from .proxy import Context
+from .traffic import INDEX_IMAGE_URL, Req, Resp, edit_index_field, edit_index_file, edit_query, is_url
+
+IMAGE_PARAMS = ("path", "imageUrl")  # query/form parameters that carry an image URL (detect, tag, search.image)
+UPLOAD_PARTS = ("imageFile",)
+INDEX_FILE_PART, INDEX_LINK_PARAM = "file", "link"
+DELIVERY_OPTIONS = ("delay", "trickle")
+GENERATED = re.compile(r"^/g/(\d+)\.([a-z]+)$")
+DATA_URL = re.compile(r"^(data:image/[A-Za-z0-9.+-]+;base64,)(.*)$", re.S)
+
+UrlEdit = Callable[[str, Context], str]
+BytesEdit = Callable[[bytes], bytes]
+
+
+# parameters
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def clamp_int(name: str, low: int, high: int) -> Callable[[Req, Context], None]:
+    """Integer parameter `name` forced into low..high (so an out-of-range value is accepted)."""
+
+    def edit(key: str, value: str) -> str:
+        if key != name or not re.fullmatch(r"[+-]?\d+", value.strip()):
+            return value
+        return str(min(max(int(value), low), high))
+
+    return lambda req, ctx: req.edit_params(edit)
+
+
+def clamp_fraction(name: str) -> Callable[[Req, Context], None]:
+    """Number parameter `name` forced into (0, 1]: 0 and below become a tiny positive value, above 1 becomes 1."""
+
+    def edit(key: str, value: str) -> str:
+        number = _number(value) if key == name else None
+        if number is None:
+            return value
+        return "0.000001" if number <= 0 else "1" if number > 1 else value
+
+    return lambda req, ctx: req.edit_params(edit)
+
+
+def drop_params(predicate: Callable[[str], bool]) -> Callable[[Req, Context], None]:
+    return lambda req, ctx: req.edit_params(lambda k, v: None if predicate(k) else v)
+
+
+def set_params(**values: str) -> Callable[[Req, Context], None]:
+    def rewrite(req: Req, ctx: Context) -> None:
+        for name, value in values.items():
+            req.set_param(name, value)
+
+    return rewrite
+
+
+def map_param(name: str, new: Callable[[str], str]) -> Callable[[Req, Context], None]:
+    return lambda req, ctx: req.edit_params(lambda k, v: new(v) if k == name else v)
+
+
+def window(api: str) -> Callable[[Req, Context], None]:
+    """Index list paging forced into the documented window: 0 <= start, 1 <= limit <= max, start + limit <= window."""
+
+    def rewrite(req: Req, ctx: Context) -> None:
+        params = req.params()
+        start, limit = _number(params.get("start", "")), _number(params.get("limit", ""))
+        if start is None or limit is None:
+            return
+        lim = contracts.limit(api, "index.list.limit")
+        size = contracts.limit(api, "index.list.window").value
+        limit = int(min(max(limit, lim.min), lim.max))
+        start = int(min(max(start, 0), size - limit))
+        req.edit_params(lambda k, v: str(start) if k == "start" else str(limit) if k == "limit" else v)
+
+    return rewrite
+
+
+# images
+
+
+def images(url_edit: UrlEdit | None = None, bytes_edit: BytesEdit | None = None) -> Callable[[Req, Context], None]:
+    """Apply the edits to every image the request names: image URL parameters, uploaded image files, the Tagger's
+    image (URL or base64) and the image URLs inside index files (uploaded, or behind a link: then relayed)."""
+
+    def rewrite(req: Req, ctx: Context) -> None:
+        if url_edit:
+            req.edit_params(lambda k, v: url_edit(v, ctx) if k in IMAGE_PARAMS and is_url(v) else v)
+        if bytes_edit:
+            for boundary, parts, part in list(req.file_parts()):
+                if part.name in UPLOAD_PARTS:
+                    part.data = bytes_edit(part.data)
+                    req.set_form(boundary, parts)
+        if req.api == "tagger":
+            _tagger_image(req, ctx, url_edit, bytes_edit)
+        if req.endpoint == "index.create" and url_edit:
+            _index_images(req, ctx, url_edit)
+
+    return rewrite
+
+
+def _tagger_image(req: Req, ctx: Context, url_edit: UrlEdit | None, bytes_edit: BytesEdit | None) -> None:
+    body = req.json()
+    image = body.get("image") if isinstance(body, dict) else None
+    if not isinstance(image, dict) or not isinstance(image.get("content"), str):
+        return
+    if image.get("type") == "url" and url_edit:
+        image["content"] = url_edit(image["content"], ctx)
+    elif image.get("type") == "base64" and bytes_edit:
+        m = DATA_URL.match(image["content"])
+        prefix, text = (m.group(1), m.group(2)) if m else ("", image["content"])
+        try:
+            data = base64.b64decode(text, validate=True)
+        except ValueError:
+            return
+        image["content"] = prefix + base64.b64encode(bytes_edit(data)).decode("ascii")
+    req.set_json(body)
+
+
+def index_lines(edit_line: Callable[[str, Any, Context], None]) -> Callable[[Req, Context], None]:
+    """Apply edit_line(api, parsed line, ctx) to every line of an index file, uploaded or behind a link."""
+
+    def rewrite(req: Req, ctx: Context) -> None:
+        api = req.api
+        edit = lambda data: edit_index_file(data, lambda line: edit_line(api, line, ctx))  # noqa: E731
+        for boundary, parts, part in list(req.file_parts()):
+            if part.name == INDEX_FILE_PART:
+                part.data = edit(part.data)
+                req.set_form(boundary, parts)
+        req.edit_params(lambda k, v: ctx.relay(v, lambda data, ct: (edit(data), ct))
+                        if k == INDEX_LINK_PARAM and is_url(v) else v)
+
+    return rewrite
+
+
+def _index_images(req: Req, ctx: Context, url_edit: UrlEdit) -> None:
+    def line(api: str, record: Any, ctx: Context) -> None:
+        edit_index_field(api, INDEX_IMAGE_URL, record, lambda u: url_edit(u, ctx) if is_url(u) else u)
+
+    index_lines(line)(req, ctx)
+
+
+def without_delivery_delay(url: str, ctx: Context) -> str:
+    """The image host's delay/trickle options removed (also inside a redirect's target)."""
+    return edit_query(url, lambda k, v: None if k in DELIVERY_OPTIONS else
+                      without_delivery_delay(v, ctx) if k == "to" and is_url(v) else v)
+
+
+def without_size(url: str, ctx: Context) -> str:
+    """A generated image without its padding; any other image relayed and re-encoded below the smallest cap."""
+    if GENERATED.match(urlsplit(url).path):
+        return edit_query(url, lambda k, v: None if k == "size" else v)
+    return ctx.relay(url, lambda data, ct: (shrink(data), ct))
+
+
+def as_png(url: str, ctx: Context) -> str:
+    """A generated image in an unsupported format asked for as PNG; any other image relayed and converted."""
+    parts = urlsplit(url)
+    m = GENERATED.match(parts.path)
+    if m and m.group(2).upper() not in _supported():
+        return urlunsplit(parts._replace(path=f"/g/{m.group(1)}.png"))
+    return ctx.relay(url, lambda data, ct: (to_supported(data), "image/png"))
+
+
+def allowed_port(url: str, ctx: Context) -> str:
+    """A URL naming a port the image guide refuses, relayed through the proxy's own (allowed) port."""
+    port = urlsplit(url).port
+    if port is None or port in _allowed_ports():
+        return url
+    return ctx.relay(url)
+
+
+def _allowed_ports() -> set[int]:
+    out: set[int] = set()
+    for entry in contracts.limit("v2", "image.allowed_ports").value:
+        out |= set(range(entry[0], entry[1] + 1)) if isinstance(entry, list) else {entry}
+    return out
+
+
+def _supported() -> set[str]:
+    return {f.upper() for f in contracts.limit("v2", "image.formats").value}
+
+
+def _smallest_cap() -> int:
+    return min(contracts.limit("v2", "image.tag_max_bytes").value, contracts.limit("v2", "image.max_bytes").value)
+
+
+def to_supported(data: bytes) -> bytes:
+    """An image in an unsupported format re-encoded as PNG; anything else unchanged."""
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.format in _supported():
+            return data
+        out = io.BytesIO()
+        img.convert("RGB").save(out, "PNG")
+        return out.getvalue()
+    except (OSError, ValueError):
+        return data
+
+
+def shrink(data: bytes) -> bytes:
+    """An image above the smallest documented cap re-encoded (padding dropped, scaled down if needed) below it."""
+    cap = _smallest_cap()
+    if len(data) <= cap:
+        return data
+    try:
+        img = Image.open(io.BytesIO(data))
+        fmt = img.format or "PNG"
+        img = img.convert("RGB")
+        while True:
+            out = io.BytesIO()
+            img.save(out, fmt)
+            if out.tell() <= cap or min(img.size) < 64:
+                return out.getvalue()
+            img = img.resize((img.width // 2, img.height // 2))
+    except (OSError, ValueError):
+        return data
+
+
+# responses
+
+
+def header(resp: Resp) -> tuple[dict, dict] | None:
+    """(body, header) of an NHN envelope; None for anything else."""
+    body = resp.json()
+    if isinstance(body, dict) and isinstance(body.get("header"), dict):
+        return body, body["header"]
+    return None
+
+
+def result_code(resp: Resp) -> Any:
+    found = header(resp)
+    return found[1].get("resultCode") if found else None
+
+
+def nhn_success(resp: Resp, api: str, data: Any = None) -> None:
+    body: dict[str, Any] = {"header": {"isSuccessful": True, "resultCode": 0,
+                                       "resultMessage": contracts.code_message(api, 0)}}
+    if data is not None:
+        body["data"] = data
+    resp.set_json(body, status=200)
+
+
+def on_code(code: int, then: Callable[[Req, Resp, Context], None]) -> Callable[[Req, Resp, Context], None]:
+    """A response rewrite applied only when the target answered with resultCode `code`."""
+
+    def rewrite(req: Req, resp: Resp, ctx: Context) -> None:
+        if result_code(resp) == code:
+            then(req, resp, ctx)
+
+    return rewrite
+
+
+def edit_data(edit: Callable[[Any, Req], None]) -> Callable[[Req, Resp, Context], None]:
+    """edit(data, req) applied in place to the `data` of a successful NHN answer (or the Tagger's `data`)."""
+
+    def rewrite(req: Req, resp: Resp, ctx: Context) -> None:
+        body = resp.json()
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            return
+        if "header" in body and body["header"].get("resultCode") != 0:
+            return
+        edit(body["data"], req)
+        resp.set_json(body)
+
+    return rewrite
+
+
+def each_item(edit: Callable[[dict, Req], None]) -> Callable[[Req, Resp, Context], None]:
+    def items(data: Any, req: Req) -> None:
+        for item in data.get("items") or ():
+            if isinstance(item, dict):
+                edit(item, req)
+
+    return edit_data(items)
+
+
+def tagger_tags(edit: Callable[[dict], None]) -> Callable[[Req, Resp, Context], None]:
+    """edit(tag) applied to every tag of every object of a successful Tagger answer."""
+
+    def tags(data: Any, req: Req) -> None:
+        for obj in data.get("objects") or ():
+            for tag in obj.get("tags") or () if isinstance(obj, dict) else ():
+                if isinstance(tag, dict):
+                    edit(tag)
+
+    return edit_data(tags)

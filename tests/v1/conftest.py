@@ -1,0 +1,101 @@
+"""Fixtures of the AI Fashion v1.0 suite: one registered service ID, a catalog indexed through Maker, a wrong-appKey
+client, and image hosts on ports the image guide refuses."""
+
+from __future__ import annotations
+
+import random
+import socket
+
+import pytest
+import v1_kit as kit
+
+from fashion_conformance.imagehost import factory
+from fashion_conformance.imagehost.server import ImageHost, fetchable_ports
+
+CATALOG_SIZE = 18
+FIELD_VALUES = {
+    "category1_id": ("top", "bottom"),
+    "category2_id": ("c2a", "c2b", "c2c"),
+    "category3_id": ("c3a", "c3b"),
+    "s1": ("red", "blue", "green"),
+    "s2": ("x", "y"),
+}
+FIELD_STRIDE = {"category1_id": 1, "category2_id": 1, "category3_id": 2, "s1": 3, "s2": 9}
+REFUSED_PORTS = range(9000, 10000)  # below the guide's 10000-12000, above 443
+
+
+@pytest.fixture(scope="session")
+def v1_service(request, v1, services) -> str:
+    """A service ID registered for the whole session (detect, tag, search)."""
+    kit.need_destructive(request)
+    return kit.create_service(v1, services, "v1")
+
+
+def _fields(i: int) -> dict[str, str]:
+    return {f: vals[(i // FIELD_STRIDE[f]) % len(vals)] for f, vals in FIELD_VALUES.items()}
+
+
+@pytest.fixture(scope="session")
+def catalog(maker, v1_service, image_host) -> kit.Catalog:
+    """v1_service holding 19 products indexed through Maker, each with known filter fields and image seed."""
+    cat = kit.Catalog(v1_service)
+    for i in range(CATALOG_SIZE + 1):
+        pid = f"p{i:02d}" if i < CATALOG_SIZE else kit.DUPLICATE_ID
+        cat.seeds[pid] = i if i < CATALOG_SIZE else cat.seeds[kit.DUPLICATE_OF]
+        cat.records[pid] = _fields(i)
+    lines = [kit.product(pid, image_host.generated(cat.seeds[pid]), **cat.records[pid]) for pid in cat.records]
+    item = kit.index_products(maker, v1_service, lines)
+    if item["addCnt"] != len(lines):
+        pytest.fail(f"catalog indexing added {item['addCnt']} of {len(lines)} products: {item}")
+    return cat
+
+
+@pytest.fixture(scope="session")
+def bad_v1(v1):
+    client = kit.bad_client(v1)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def far_host(target):
+    """An image host on a port outside 80/443/10000-12000 (loopback only: embedded emulator)."""
+    kit.need_embedded(target)
+    ports = list(REFUSED_PORTS)
+    random.shuffle(ports)
+    for port in ports:
+        host = ImageHost(bind=f"127.0.0.1:{port}")
+        try:
+            host.start()
+        except OSError:
+            continue
+        yield host
+        host.stop()
+        return
+    pytest.skip("no free port in 9000-9999")
+
+
+@pytest.fixture
+def closed_port_url(target) -> str:
+    """An image URL on an allowed port where nothing listens (connection refused)."""
+    kit.need_embedded(target)
+    ports = fetchable_ports()
+    random.shuffle(ports)
+    for port in ports[:200]:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return f"http://127.0.0.1:{port}/g/1.png"
+    pytest.skip("no closed port in the allowed range")
+
+
+
+@pytest.fixture(scope="session")
+def scene() -> kit.Scene:
+    """Three garments of different widths side by side, and a 20 x 20 px one the guide says is not recognised."""
+    edge = kit.limit("image.min_item_px").value
+    spec = factory.ItemSpec
+    return kit.Scene("scene3", 480, 320, (
+        spec("shirt", (10, 20, 200, 200), (200, 30, 30)),
+        spec("pants", (220, 30, 310, 300), (30, 30, 200), "stripe"),
+        spec("dress", (330, 40, 470, 300), (30, 150, 40)),
+    ), small=(spec("rect", (420, 5, 420 + edge, 5 + edge), (240, 140, 0)),))

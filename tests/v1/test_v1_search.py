@@ -1,0 +1,189 @@
+"""AI Fashion v1.0 search by product ID and by image link: parameters, answers, relevance, errors."""
+
+from __future__ import annotations
+
+import pytest
+import v1_kit as kit
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from fashion_conformance import checks
+
+CODE = kit.CODE
+LIMIT = kit.limit("search.limit")
+THRESHOLD = kit.limit("search.min_similarity")
+HYPO = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+QUERY_PRODUCT = "p09"
+SEARCHES = ["search.product", "search.image"]
+
+NON_INTEGERS = st.sampled_from(["", "abc", "1.5", "2e1", "0x10", "ten"])
+NON_NUMBERS = st.sampled_from(["", "abc", "high", "0,5", "1/2"])
+
+
+@pytest.fixture(scope="session")
+def catalog_link(v1, catalog, image_host) -> str:
+    """The link of the garment in QUERY_PRODUCT's catalog image, as detect answers it."""
+    ex = v1.call("detect", path={"serviceID": catalog.service},
+                 params={"path": image_host.generated(catalog.seeds[QUERY_PRODUCT])})
+    return kit.items_of(ex)[0]["link"]
+
+
+@pytest.fixture
+def search(v1, catalog, catalog_link):
+    """search(endpoint, **params): a search in the catalog by QUERY_PRODUCT or by its image's link."""
+    def call(endpoint: str, *, service: str | None = None, client=None, **params):
+        client = client or v1
+        service = service or catalog.service
+        if endpoint == "search.product":
+            return client.call(endpoint, path={"serviceID": service, "productID": QUERY_PRODUCT}, params=params)
+        return client.call(endpoint, path={"serviceID": service}, params={"link": catalog_link, **params})
+    return call
+
+
+def _answer_ok(ex, limit: int, threshold: float | None = None) -> list[dict]:
+    """The search answer's own rules; returns its items."""
+    data = checks.success(ex)
+    items = data["items"]
+    sims = [it["similarity"] for it in items]
+    checks.that(ex, isinstance(data["query"], str), "data.query must be a string")
+    checks.that(ex, data["totalCount"] == len(items), "totalCount must equal the number of items (E101)")
+    checks.that(ex, len(items) <= limit, f"at most limit={limit} items")
+    checks.that(ex, all(0 < s <= 1 for s in sims), "every similarity must lie in (0, 1]")
+    checks.that(ex, all(isinstance(it["productID"], str) for it in items), "every productID must be a string")
+    if threshold is not None:
+        checks.that(ex, all(s >= threshold for s in sims), f"every similarity must be >= threshold {threshold}")
+    return items
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.req("V1-SEARCH-FIELDS", "V1-SEARCH-TOTALCOUNT", "V1-SEARCH-SIMILARITY-RANGE", "V1-SEARCH-LIMIT-MAX-ITEMS")
+def test_search_answer_fields(search, catalog, endpoint):
+    ex = search(endpoint, limit=LIMIT.max)
+    items = _answer_ok(ex, LIMIT.max)
+    checks.that(ex, bool(items), "a search over a non-empty catalog must find products")
+    checks.that(ex, {it["productID"] for it in items} <= set(catalog.records),
+                "only products of the service may be answered")
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.req("V1-SEARCH-SORT")
+def test_search_sorted_by_similarity(search, endpoint):
+    ex = search(endpoint, limit=LIMIT.max)
+    sims = [it["similarity"] for it in checks.success(ex)["items"]]
+    checks.that(ex, sims == sorted(sims, reverse=True), "items must be sorted by similarity, most similar first")
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.req("V1-SEARCH-LIMIT-RANGE", "V1-SEARCH-LIMIT-MAX-ITEMS")
+@HYPO
+@given(limit=st.integers(LIMIT.min, LIMIT.max))
+@example(limit=LIMIT.min)
+@example(limit=LIMIT.max)
+def test_search_limit_valid(search, endpoint, limit):
+    _answer_ok(search(endpoint, limit=limit), limit)
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.req("V1-SEARCH-LIMIT-RANGE")
+@HYPO
+@given(limit=st.one_of(st.integers(max_value=LIMIT.min - 1), st.integers(min_value=LIMIT.max + 1), NON_INTEGERS))
+@example(limit=LIMIT.min - 1)
+@example(limit=LIMIT.max + 1)
+@example(limit=-1)
+def test_search_limit_invalid(search, endpoint, limit):
+    checks.error(search(endpoint, limit=limit), CODE["InvalidParam"])
+
+
+@pytest.mark.req("V1-SEARCH-PRODUCT-INVALID-40000", "V1-SEARCH-LIMIT-RANGE")
+def test_search_product_without_limit(search):
+    checks.error(search("search.product"), CODE["InvalidParam"])
+
+
+@pytest.mark.req("V1-SEARCH-IMAGE-INVALID-40000", "V1-SEARCH-LIMIT-RANGE")
+def test_search_image_without_limit_or_link(v1, catalog, search):
+    checks.error(search("search.image"), CODE["InvalidParam"])
+    ex = v1.call("search.image", path={"serviceID": catalog.service}, params={"limit": 10})
+    checks.error(ex, CODE["InvalidParam"])
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.req("V1-SEARCH-THRESHOLD-RANGE", "V1-SEARCH-THRESHOLD-FILTER")
+@HYPO
+@given(threshold=st.floats(min_value=1e-6, max_value=THRESHOLD.max))
+@example(threshold=THRESHOLD.max)
+@example(threshold=1e-6)
+@example(threshold=0.5)
+def test_search_threshold_valid(search, endpoint, threshold):
+    _answer_ok(search(endpoint, limit=LIMIT.max, threshold=threshold), LIMIT.max, threshold)
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.req("V1-SEARCH-THRESHOLD-RANGE")
+@HYPO
+@given(threshold=st.one_of(st.floats(max_value=THRESHOLD.min, allow_nan=False, allow_infinity=False),
+                           st.floats(min_value=THRESHOLD.max, exclude_min=True, allow_nan=False,
+                                     allow_infinity=False),
+                           NON_NUMBERS))
+@example(threshold=THRESHOLD.min)
+@example(threshold=-0.5)
+@example(threshold=1.01)
+def test_search_threshold_invalid(search, endpoint, threshold):
+    checks.error(search(endpoint, limit=10, threshold=threshold), CODE["InvalidParam"])
+
+
+@pytest.mark.req("V1-SEARCH-PRODUCT-RELEVANCE")
+def test_search_product_relevance(v1, catalog):
+    dup, original = kit.DUPLICATE_ID, kit.DUPLICATE_OF
+    ex = v1.call("search.product", path={"serviceID": catalog.service, "productID": original},
+                 params={"limit": LIMIT.max})
+    sims = {it["productID"]: it["similarity"] for it in checks.success(ex)["items"]}
+    checks.that(ex, dup in sims, f"{dup} (indexed with {original}'s image) must be among the results")
+    others = [s for pid, s in sims.items() if catalog.seeds[pid] != catalog.seeds[original]]
+    checks.that(ex, all(sims[dup] >= s for s in others),
+                f"{dup} must rank ahead of every product with a different image")
+
+
+@pytest.mark.req("V1-SEARCH-IMAGE-RELEVANCE", "V1-SEARCH-IMAGE-LINK-ROUNDTRIP")
+def test_search_image_relevance(search):
+    ex = search("search.image", limit=5)
+    found = [it["productID"] for it in checks.success(ex)["items"]]
+    checks.that(ex, QUERY_PRODUCT in found, f"{QUERY_PRODUCT}, whose image was detected, must be among the results")
+
+
+@pytest.mark.req("V1-SEARCH-IMAGE-LINK-ROUNDTRIP")
+def test_search_image_every_link(v1, catalog, image_host, scene):
+    ex = v1.call("detect", path={"serviceID": catalog.service}, params={"path": image_host.put(*scene.file("png"))})
+    for item in kit.items_of(ex, at_least=len(scene.items)):
+        link_ex = v1.call("search.image", path={"serviceID": catalog.service}, params={"link": item["link"], "limit": 3})
+        _answer_ok(link_ex, 3)
+
+
+@pytest.mark.req("V1-SEARCH-IMAGE-LINK-INVALID")
+def test_search_image_forged_link(v1, catalog, catalog_link):
+    flipped = catalog_link[:-6] + ("A" if catalog_link[-6] != "A" else "B") + catalog_link[-5:]
+    for link in ("not-a-link", catalog_link[: len(catalog_link) // 2], flipped, catalog_link + "x"):
+        ex = v1.call("search.image", path={"serviceID": catalog.service}, params={"link": link, "limit": 10})
+        checks.error(ex, CODE["InvalidParam"])
+
+
+@pytest.mark.req("V1-SEARCH-PRODUCT-NOT-FOUND-40050")
+def test_search_product_unknown_product(v1, catalog):
+    ex = v1.call("search.product", path={"serviceID": catalog.service, "productID": "no-such-product"},
+                 params={"limit": 10})
+    checks.error(ex, CODE["NotFoundProductIDError"])
+
+
+@pytest.mark.parametrize("endpoint", [
+    pytest.param("search.product", marks=pytest.mark.req("V1-SEARCH-PRODUCT-SERVICE-42000")),
+    pytest.param("search.image", marks=pytest.mark.req("V1-SEARCH-IMAGE-SERVICE-42000")),
+])
+def test_search_unknown_service(search, services, endpoint):
+    checks.error(search(endpoint, service=services.name("nosuch"), limit=10), CODE["NotExistServiceID"])
+
+
+@pytest.mark.parametrize("endpoint", [
+    pytest.param("search.product", marks=pytest.mark.req("V1-SEARCH-PRODUCT-UNAUTHORIZED-41000")),
+    pytest.param("search.image", marks=pytest.mark.req("V1-SEARCH-IMAGE-UNAUTHORIZED-41000")),
+])
+def test_search_unauthorized(search, bad_v1, endpoint):
+    checks.error(search(endpoint, client=bad_v1, limit=10), CODE["UnauthorizedAppKey"])

@@ -1,0 +1,221 @@
+"""Helpers of the AI Fashion v1.0 suite: codes by message, service IDs, Maker-indexed catalogs, geometry checks."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets as pysecrets
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+
+from fashion_conformance import checks, contracts
+from fashion_conformance.clients import ApiClient, Exchange
+from fashion_conformance.imagehost import factory
+
+API = "v1"
+POLL_S = 0.2
+WAIT_S = 60.0
+FINAL = ("finished", "failed")
+GEOMETRY_TOL = 1e-3
+
+
+def codes_by_message(api: str) -> dict[str, int]:
+    """The API's result codes keyed by their documented message (so tests name codes as the tables do)."""
+    return {c.message: c.code for c in contracts.codes(api).values()}
+
+
+CODE = codes_by_message(API)
+MAKER_FIELDS: tuple[str, ...] = tuple(contracts.limit("maker", "index.fields").value)
+FILTER_FIELDS: tuple[str, ...] = tuple(contracts.limit(API, "filter.fields").value)
+ENABLE, DISABLE = contracts.limit("maker", "index.product_statuses").value
+
+
+def limit(name: str) -> contracts.Limit:
+    return contracts.limit(API, name)
+
+
+def error_in(ex: Exchange, codes: Sequence[int]) -> None:
+    """Refused with one of `codes` (where the guide leaves the choice open)."""
+    checks.not_success(ex)
+    checks.that(ex, ex.header.get("resultCode") in codes,
+                f"{ex.api} {ex.endpoint}: expected one of the codes {list(codes)}")
+
+
+def need_destructive(request: pytest.FixtureRequest) -> None:
+    """Skip a fixture that creates resources on a live target unless --allow-destructive was given."""
+    target = request.getfixturevalue("target")
+    if not getattr(target, "embedded", False) and not request.config.getoption("--allow-destructive"):
+        pytest.skip("destructive: needs --allow-destructive against a non-embedded target")
+
+
+def need_embedded(target) -> None:
+    if not getattr(target, "embedded", False):
+        pytest.skip("needs loopback-only image-host tricks: embedded emulator only")
+
+
+# ------------------------------------------------------------------ service IDs
+
+def service_names(v1: ApiClient) -> list[str]:
+    data = checks.success(v1.call("service.list"))
+    return [item["serviceID"] for item in data["items"]]
+
+
+def create_service(v1: ApiClient, services, label: str) -> str:
+    name = services.name(label)
+    checks.success(v1.call("service.create", path={"serviceID": name}))
+    services.track(v1, name)
+    return name
+
+
+def delete_service(v1: ApiClient, name: str) -> Exchange:
+    """Delete `name`, waiting (bounded) while an index request still runs (-42020)."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        ex = v1.call("service.delete", path={"serviceID": name})
+        if ex.header.get("resultCode") != CODE["CannotDeletedOnIndexRunning"] or time.monotonic() > deadline:
+            return ex
+        time.sleep(POLL_S)
+
+
+@contextlib.contextmanager
+def temp_service(v1: ApiClient, services, label: str) -> Iterator[str]:
+    """A service ID registered for one test and deleted after it (the 5-per-appKey quota stays free)."""
+    name = create_service(v1, services, label)
+    try:
+        yield name
+    finally:
+        delete_service(v1, name)
+
+
+# ------------------------------------------------------------------ Maker index files
+
+def product(pid: str, image_url: str, *, status: str = ENABLE, name: str | None = None,
+            **fields: str) -> dict[str, str]:
+    """One index line as a mapping of the Maker field names (category1_id, ..., s2 default to "")."""
+    values = {"product_id": pid, "status": status, "name": name or f"product {pid}", "image_url": image_url}
+    unknown = set(fields) - set(MAKER_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown index fields {sorted(unknown)}")
+    return {f: values.get(f, fields.get(f, "")) for f in MAKER_FIELDS}
+
+
+def jsonl(lines: Sequence[Mapping[str, str]]) -> bytes:
+    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode("utf-8")
+
+
+def submit_index(maker: ApiClient, service: str, data: bytes, fmt: str = "jsonl",
+                 filename: str | None = None) -> Exchange:
+    return maker.call("index.create", path={"serviceID": service}, params={"format": fmt},
+                      files={"file": (filename or f"products.{fmt}", data, "application/octet-stream")})
+
+
+def find_index(maker: ApiClient, service: str, index_id: str) -> dict | None:
+    ex = maker.call("index.list", path={"serviceID": service}, params={"start": 0, "limit": 100})
+    data = checks.success(ex)
+    return next((item for item in data["items"] if item["id"] == index_id), None)
+
+
+def wait_index(maker: ApiClient, service: str, index_id: str) -> dict:
+    """The index status item once it is finished or failed (polled every 0.2 s, at most 60 s)."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        item = find_index(maker, service, index_id)
+        if item is not None and item["status"] in FINAL:
+            return item
+        if time.monotonic() > deadline:
+            raise AssertionError(f"maker index {index_id} of {service} did not end within {WAIT_S:.0f} s: {item}")
+        time.sleep(POLL_S)
+
+
+def index_products(maker: ApiClient, service: str, lines: Sequence[Mapping[str, str]]) -> dict:
+    """Index `lines` (JSONL upload) and wait for the index to end; returns its status item."""
+    data = checks.success(submit_index(maker, service, jsonl(lines)))
+    return wait_index(maker, service, data["indexID"])
+
+
+# ------------------------------------------------------------------ catalog and scenes
+
+DUPLICATE_OF = "p04"  # the catalog holds a second product with this product's image
+DUPLICATE_ID = "p04dup"
+
+@dataclass
+class Catalog:
+    """A service the suite indexed itself: every product's filter fields and image seed are known."""
+
+    service: str
+    records: dict[str, dict[str, str]] = field(default_factory=dict)
+    seeds: dict[str, int] = field(default_factory=dict)
+
+    def values(self, field_name: str) -> list[str]:
+        return sorted({r[field_name] for r in self.records.values()})
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A test image: garments that must be detected and, optionally, garments too small to be."""
+
+    name: str
+    width: int
+    height: int
+    items: tuple[factory.ItemSpec, ...]
+    small: tuple[factory.ItemSpec, ...] = ()
+
+    def encoded(self, fmt: str) -> bytes:
+        return factory.encode(factory.render(self.width, self.height, [*self.items, *self.small]), fmt)
+
+    def file(self, fmt: str) -> tuple[str, bytes]:
+        """(name, bytes) for ImageHost.put."""
+        return f"{self.name}.{fmt}", self.encoded(fmt)
+
+
+# ------------------------------------------------------------------ detect and geometry
+
+def items_of(ex: Exchange, at_least: int = 1) -> list[dict]:
+    """The answer's items, after the success checks; at least `at_least` of them."""
+    data = checks.success(ex)
+    checks.that(ex, len(data["items"]) >= at_least, f"expected at least {at_least} item(s)")
+    return data["items"]
+
+def box_ok(ex: Exchange, item: Mapping) -> None:
+    """center, b0 and b1 are [x, y] in [0, 1], b0 < b1 on both axes, center their midpoint."""
+    b0, b1, center = item["b0"], item["b1"], item["center"]
+    for name, point in (("b0", b0), ("b1", b1), ("center", center)):
+        checks.that(ex, len(point) == 2 and all(0 <= v <= 1 for v in point),
+                    f"{name} must be an [x, y] pair with coordinates in [0, 1], got {point}")
+    checks.that(ex, b0[0] < b1[0] and b0[1] < b1[1], f"b0 {b0} must lie above-left of b1 {b1}")
+    mid = [(b0[i] + b1[i]) / 2 for i in (0, 1)]
+    checks.that(ex, all(abs(center[i] - mid[i]) <= GEOMETRY_TOL for i in (0, 1)),
+                f"center {center} must be the midpoint {mid} of b0 and b1")
+
+
+def iou(item: Mapping, box_px: tuple[int, int, int, int], width: int, height: int) -> float:
+    """Intersection over union of an answered box and a true pixel box (exclusive ends)."""
+    ax0, ay0, ax1, ay1 = item["b0"][0], item["b0"][1], item["b1"][0], item["b1"][1]
+    bx0, by0, bx1, by1 = box_px[0] / width, box_px[1] / height, box_px[2] / width, box_px[3] / height
+    ix = max(0.0, min(ax1, bx1) - max(ax0, bx0))
+    iy = max(0.0, min(ay1, by1) - max(ay0, by0))
+    inter = ix * iy
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def explicit_port(url: str) -> int | None:
+    return urlsplit(url).port
+
+
+def port_allowed(port: int) -> bool:
+    for entry in limit("image.allowed_ports").value:
+        if (isinstance(entry, list) and entry[0] <= port <= entry[1]) or port == entry:
+            return True
+    return False
+
+
+def bad_client(client: ApiClient) -> ApiClient:
+    """The same API and base URL with an appKey that no deployment holds."""
+    return ApiClient(client.api, client.base_url, appkey="fc-no-such-appkey-" + pysecrets.token_hex(4),
+                     secrets=client.secrets)
+
