@@ -4,6 +4,7 @@ check every answer against the endpoint's contract (envelope, success or error s
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +17,8 @@ from fashion_conformance import clients, contracts, embedded
 from fashion_conformance.imagehost.server import ImageHost
 
 FINAL_STATUSES = ("finished", "failed")
+# Log lines that mean an emulator bug: a traceback, a -50000 answer, a code outside the endpoint's table.
+LOG_PROBLEM = re.compile(r"Traceback|failed: \w+ at |is not in its table|index job \S+ failed")
 SERVICE_PATH_VAR = {"v1": "serviceID", "v2": "serviceName", "maker": "serviceID"}
 
 
@@ -136,6 +139,9 @@ def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
     yield start
     for emu in started:
         emu.stop()
+    for emu in started:
+        problems = [line for line in emu.log_path.read_text(errors="replace").splitlines() if LOG_PROBLEM.search(line)]
+        assert not problems, f"the emulator logged problems ({emu.log_path}):\n" + "\n".join(problems[:20])
 
 
 @pytest.fixture(scope="module")

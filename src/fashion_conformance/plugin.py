@@ -191,7 +191,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             except LookupError:
                 lines.append(f"{rid} [not in the catalog]")
         report.sections.append(("requirements", "\n".join(lines)))
-    target = item.funcargs.get("target") if hasattr(item, "funcargs") else None
-    if report.failed and target is not None and hasattr(report, "longrepr"):
-        report.longrepr = redact(str(report.longrepr), target.secrets())
+    if report.failed or report.sections:
+        secrets = _secrets(item.config)
+        if report.failed and report.longrepr is not None:
+            report.longrepr = redact(str(report.longrepr), secrets)
+        report.sections = [(name, redact(text, secrets)) for name, text in report.sections]
 
+
+def _secrets(config: pytest.Config) -> list[str]:
+    """Every key this run may send: the targets' secrets, or the embedded emulator's keys."""
+    given = getattr(config, "_fashion_targets", None)
+    return given.secrets() if given is not None else list(embedded.DEFAULT_KEYS.values())

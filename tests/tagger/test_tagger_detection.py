@@ -91,8 +91,8 @@ def test_tags_post_detection_of_kind_not_in_image_gives_nodetc(tagger, scene_url
 @pytest.mark.parametrize("detection", [["SHOES"], list(ts.DETECTION)], ids=["shoes", "all-five"])
 def test_tags_post_detection_with_shoes_tags_every_shoe(tagger, scene_url, detection):
     ex, data = scene(tagger, scene_url, detection)
-    shoes = objects_at = [ts.located(tag) for tag in ts.objects(data).get(ts.SHOES, [])]
-    checks.that(ex, set(shoes) == drawn("SHOES") and len(objects_at) == len(drawn("SHOES")),
+    shoes = [ts.located(tag) for tag in ts.objects(data).get(ts.SHOES, [])]
+    checks.that(ex, set(shoes) == drawn("SHOES") and len(shoes) == len(drawn("SHOES")),
                 f"detection {detection} tags the {len(drawn('SHOES'))} drawn shoes under {ts.SHOES}; "
                 f"{ts.SHOES} tags located at {ts.box_names(shoes)}")
 

@@ -99,3 +99,23 @@ def scene() -> kit.Scene:
         spec("pants", (220, 30, 310, 300), (30, 30, 200), "stripe"),
         spec("dress", (330, 40, 470, 300), (30, 150, 40)),
     ), small=(spec("rect", (420, 5, 420 + edge, 5 + edge), (240, 140, 0)),))
+
+
+@pytest.fixture(scope="session")
+def catalog_link(v1, catalog, image_host) -> str:
+    """The link of the garment in QUERY_PRODUCT's catalog image, as detect answers it."""
+    ex = v1.call("detect", path={"serviceID": catalog.service},
+                 params={"path": image_host.generated(catalog.seeds[kit.QUERY_PRODUCT])})
+    return kit.items_of(ex)[0]["link"]
+
+
+@pytest.fixture
+def search(v1, catalog, catalog_link):
+    """search(endpoint, params): a catalog search by QUERY_PRODUCT (search.product) or its image's link."""
+    def call(endpoint: str, params=(), *, service: str | None = None, client=None):
+        pairs = list(params.items()) if isinstance(params, dict) else list(params)
+        client, service = client or v1, service or catalog.service
+        if endpoint == "search.product":
+            return client.call(endpoint, path={"serviceID": service, "productID": kit.QUERY_PRODUCT}, params=pairs)
+        return client.call(endpoint, path={"serviceID": service}, params=[("link", catalog_link), *pairs])
+    return call

@@ -13,31 +13,10 @@ CODE = kit.CODE
 LIMIT = kit.limit("search.limit")
 THRESHOLD = kit.limit("search.min_similarity")
 HYPO = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-QUERY_PRODUCT = "p09"
 SEARCHES = ["search.product", "search.image"]
 
 NON_INTEGERS = st.sampled_from(["", "abc", "1.5", "2e1", "0x10", "ten"])
 NON_NUMBERS = st.sampled_from(["", "abc", "high", "0,5", "1/2"])
-
-
-@pytest.fixture(scope="session")
-def catalog_link(v1, catalog, image_host) -> str:
-    """The link of the garment in QUERY_PRODUCT's catalog image, as detect answers it."""
-    ex = v1.call("detect", path={"serviceID": catalog.service},
-                 params={"path": image_host.generated(catalog.seeds[QUERY_PRODUCT])})
-    return kit.items_of(ex)[0]["link"]
-
-
-@pytest.fixture
-def search(v1, catalog, catalog_link):
-    """search(endpoint, **params): a search in the catalog by QUERY_PRODUCT or by its image's link."""
-    def call(endpoint: str, *, service: str | None = None, client=None, **params):
-        client = client or v1
-        service = service or catalog.service
-        if endpoint == "search.product":
-            return client.call(endpoint, path={"serviceID": service, "productID": QUERY_PRODUCT}, params=params)
-        return client.call(endpoint, path={"serviceID": service}, params={"link": catalog_link, **params})
-    return call
 
 
 def _answer_ok(ex, limit: int, threshold: float | None = None) -> list[dict]:
@@ -58,7 +37,7 @@ def _answer_ok(ex, limit: int, threshold: float | None = None) -> list[dict]:
 @pytest.mark.parametrize("endpoint", SEARCHES)
 @pytest.mark.req("V1-SEARCH-FIELDS", "V1-SEARCH-TOTALCOUNT", "V1-SEARCH-SIMILARITY-RANGE", "V1-SEARCH-LIMIT-MAX-ITEMS")
 def test_search_answer_fields(search, catalog, endpoint):
-    ex = search(endpoint, limit=LIMIT.max)
+    ex = search(endpoint, {"limit": LIMIT.max})
     items = _answer_ok(ex, LIMIT.max)
     checks.that(ex, bool(items), "a search over a non-empty catalog must find products")
     checks.that(ex, {it["productID"] for it in items} <= set(catalog.records),
@@ -68,7 +47,7 @@ def test_search_answer_fields(search, catalog, endpoint):
 @pytest.mark.parametrize("endpoint", SEARCHES)
 @pytest.mark.req("V1-SEARCH-SORT")
 def test_search_sorted_by_similarity(search, endpoint):
-    ex = search(endpoint, limit=LIMIT.max)
+    ex = search(endpoint, {"limit": LIMIT.max})
     sims = [it["similarity"] for it in checks.success(ex)["items"]]
     checks.that(ex, sims == sorted(sims, reverse=True), "items must be sorted by similarity, most similar first")
 
@@ -80,7 +59,7 @@ def test_search_sorted_by_similarity(search, endpoint):
 @example(limit=LIMIT.min)
 @example(limit=LIMIT.max)
 def test_search_limit_valid(search, endpoint, limit):
-    _answer_ok(search(endpoint, limit=limit), limit)
+    _answer_ok(search(endpoint, {"limit": limit}), limit)
 
 
 @pytest.mark.parametrize("endpoint", SEARCHES)
@@ -91,7 +70,7 @@ def test_search_limit_valid(search, endpoint, limit):
 @example(limit=LIMIT.max + 1)
 @example(limit=-1)
 def test_search_limit_invalid(search, endpoint, limit):
-    checks.error(search(endpoint, limit=limit), CODE["InvalidParam"])
+    checks.error(search(endpoint, {"limit": limit}), CODE["InvalidParam"])
 
 
 @pytest.mark.req("V1-SEARCH-PRODUCT-INVALID-40000", "V1-SEARCH-LIMIT-RANGE")
@@ -114,7 +93,7 @@ def test_search_image_without_limit_or_link(v1, catalog, search):
 @example(threshold=1e-6)
 @example(threshold=0.5)
 def test_search_threshold_valid(search, endpoint, threshold):
-    _answer_ok(search(endpoint, limit=LIMIT.max, threshold=threshold), LIMIT.max, threshold)
+    _answer_ok(search(endpoint, {"limit": LIMIT.max, "threshold": threshold}), LIMIT.max, threshold)
 
 
 @pytest.mark.parametrize("endpoint", SEARCHES)
@@ -128,7 +107,7 @@ def test_search_threshold_valid(search, endpoint, threshold):
 @example(threshold=-0.5)
 @example(threshold=1.01)
 def test_search_threshold_invalid(search, endpoint, threshold):
-    checks.error(search(endpoint, limit=10, threshold=threshold), CODE["InvalidParam"])
+    checks.error(search(endpoint, {"limit": 10, "threshold": threshold}), CODE["InvalidParam"])
 
 
 @pytest.mark.req("V1-SEARCH-PRODUCT-RELEVANCE")
@@ -145,9 +124,9 @@ def test_search_product_relevance(v1, catalog):
 
 @pytest.mark.req("V1-SEARCH-IMAGE-RELEVANCE", "V1-SEARCH-IMAGE-LINK-ROUNDTRIP")
 def test_search_image_relevance(search):
-    ex = search("search.image", limit=5)
+    ex = search("search.image", {"limit": 5})
     found = [it["productID"] for it in checks.success(ex)["items"]]
-    checks.that(ex, QUERY_PRODUCT in found, f"{QUERY_PRODUCT}, whose image was detected, must be among the results")
+    checks.that(ex, kit.QUERY_PRODUCT in found, f"{kit.QUERY_PRODUCT}, whose image was detected, must be among the results")
 
 
 @pytest.mark.req("V1-SEARCH-IMAGE-LINK-ROUNDTRIP")
@@ -178,7 +157,7 @@ def test_search_product_unknown_product(v1, catalog):
     pytest.param("search.image", marks=pytest.mark.req("V1-SEARCH-IMAGE-SERVICE-42000")),
 ])
 def test_search_unknown_service(search, services, endpoint):
-    checks.error(search(endpoint, service=services.name("nosuch"), limit=10), CODE["NotExistServiceID"])
+    checks.error(search(endpoint, {"limit": 10}, service=services.name("nosuch")), CODE["NotExistServiceID"])
 
 
 @pytest.mark.parametrize("endpoint", [
@@ -186,4 +165,4 @@ def test_search_unknown_service(search, services, endpoint):
     pytest.param("search.image", marks=pytest.mark.req("V1-SEARCH-IMAGE-UNAUTHORIZED-41000")),
 ])
 def test_search_unauthorized(search, bad_v1, endpoint):
-    checks.error(search(endpoint, client=bad_v1, limit=10), CODE["UnauthorizedAppKey"])
+    checks.error(search(endpoint, {"limit": 10}, client=bad_v1), CODE["UnauthorizedAppKey"])

@@ -141,6 +141,7 @@ def index_products(maker: ApiClient, service: str, lines: Sequence[Mapping[str, 
 
 DUPLICATE_OF = "p04"  # the catalog holds a second product with this product's image
 DUPLICATE_ID = "p04dup"
+QUERY_PRODUCT = "p09"  # the catalog product whose image the search tests query with
 
 @dataclass
 class Catalog:

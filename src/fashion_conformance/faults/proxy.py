@@ -107,7 +107,7 @@ class FaultProxy:
         sock = _bind(self.host)
         self._port = sock.getsockname()[1]
         self.context.relay_base = self.base_url
-        config = uvicorn.Config(self._app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(self._app, log_level="warning", access_log=False, lifespan="on", interface="asgi3")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, name="fault-proxy",
                                         daemon=True)

@@ -1,0 +1,114 @@
+"""AI Fashion v1.0 search filters (filter.category1_id ... filter.s2), checked against a catalog the suite indexed:
+filters.matches over the known product fields is the oracle (semantics of E10/E102)."""
+
+from __future__ import annotations
+
+import pytest
+import v1_kit as kit
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fashion_conformance import checks, filters
+
+CODE = kit.CODE
+LIMIT = kit.limit("search.limit").max
+SEARCHES = ["search.product", "search.image"]
+ABSENT = "absent"  # a value no catalog product has
+HYPO = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture
+def filtered(search):
+    """filtered(endpoint, [(name, value), ...]) -> (exchange, answered product IDs)."""
+    def call(endpoint: str, pairs: list[tuple[str, str]]):
+        ex = search(endpoint, [("limit", str(LIMIT)), *pairs])
+        return ex, [it["productID"] for it in checks.success(ex)["items"]]
+    return call
+
+
+def _agrees(ex, found: list[str], catalog: kit.Catalog, clauses: list[filters.Clause]) -> None:
+    """Every answered product matches; and when some catalog product matches, the answer is not empty."""
+    wrong = [pid for pid in found if not filters.matches(clauses, catalog.records.get(pid, {}))]
+    checks.that(ex, not wrong, f"products {wrong} do not satisfy the filter {[c.render() for c in clauses]}")
+    expected = [pid for pid, rec in catalog.records.items() if filters.matches(clauses, rec)]
+    checks.that(ex, bool(found) or not expected,
+                f"{len(expected)} catalog products satisfy the filter, but none was answered")
+
+
+@st.composite
+def clause_sets(draw, catalog: kit.Catalog) -> list[filters.Clause]:
+    fields = draw(st.lists(st.sampled_from(kit.FILTER_FIELDS), min_size=1, max_size=3, unique=True))
+    out = []
+    for name in fields:
+        pool = [*catalog.values(name), ABSENT]
+        values = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
+        out.append(filters.Clause(name, draw(st.booleans()), tuple(values)))
+    return out
+
+
+@pytest.mark.req("V1-SEARCH-FILTER-FIELDS", "V1-SEARCH-FILTER-EQUAL", "V1-SEARCH-FILTER-EQUAL-LIST",
+                 "V1-SEARCH-FILTER-NOT-EQUAL", "V1-SEARCH-FILTER-NOT-EQUAL-LIST", "V1-SEARCH-FILTER-AND")
+@HYPO
+@given(data=st.data())
+def test_search_filter_generated(filtered, catalog, data):
+    clauses = data.draw(clause_sets(catalog))
+    for endpoint in SEARCHES:
+        ex, found = filtered(endpoint, [c.render() for c in clauses])
+        _agrees(ex, found, catalog, clauses)
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.parametrize("field", kit.FILTER_FIELDS)
+@pytest.mark.req("V1-SEARCH-FILTER-FIELDS", "V1-SEARCH-FILTER-EQUAL", "V1-SEARCH-FILTER-NOT-EQUAL")
+def test_search_filter_each_field(filtered, catalog, endpoint, field):
+    value = catalog.values(field)[0]
+    for negate in (False, True):
+        clause = filters.Clause(field, negate, (value,))
+        ex, found = filtered(endpoint, [clause.render()])
+        _agrees(ex, found, catalog, [clause])
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.req("V1-SEARCH-FILTER-DEFAULT-OPERATOR", "V1-SEARCH-FILTER-EQUAL-LIST")
+def test_search_filter_default_operator(filtered, catalog, endpoint):
+    name = "category2_id"
+    for values in ([catalog.values(name)[0]], catalog.values(name)[:2]):
+        joined = ",".join(values)
+        ex, bare = filtered(endpoint, [(f"{filters.PREFIX}{name}", joined)])
+        _agrees(ex, bare, catalog, [filters.Clause(name, False, tuple(values))])
+        ex, explicit = filtered(endpoint, [(f"{filters.PREFIX}{name}", f"equal:{joined}")])
+        checks.that(ex, sorted(bare) == sorted(explicit),
+                    f"filter value {joined!r} must answer the same products as 'equal:{joined}'")
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.req("V1-SEARCH-FILTER-NOT-EQUAL-LIST")
+def test_search_filter_not_equal_list(filtered, catalog, endpoint):
+    name = "s1"
+    excluded = catalog.values(name)[:2]
+    clause = filters.Clause(name, True, tuple(excluded))
+    ex, found = filtered(endpoint, [clause.render()])
+    _agrees(ex, found, catalog, [clause])
+    checks.that(ex, bool(found), f"products whose {name} is none of {excluded} exist and must be found")
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.req("V1-SEARCH-FILTER-AND")
+def test_search_filter_and(filtered, catalog, endpoint):
+    clauses = [filters.Clause("category1_id", False, ("top",)), filters.Clause("s2", True, ("y",))]
+    ex, found = filtered(endpoint, [c.render() for c in clauses])
+    _agrees(ex, found, catalog, clauses)
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.parametrize("name, value", [
+    ("filter.name", "equal:x"),  # not a filter field
+    ("filter.category1Id", "equal:top"),  # v2's spelling, not v1's
+    ("filter.category1_id", "like:top"),  # unknown operator
+    ("filter.category1_id", ""),  # empty value
+    ("filter.category1_id", "equal:"),  # empty value after the operator
+    ("filter.s1", "red,"),  # an empty value in the list
+])
+@pytest.mark.req("V1-SEARCH-FILTER-INVALID")
+def test_search_filter_invalid(search, endpoint, name, value):
+    checks.error(search(endpoint, {"limit": 10, name: value}), CODE["InvalidParam"])
