@@ -127,12 +127,13 @@ def image_host() -> Iterator[ImageHost]:
 @pytest.fixture(scope="module")
 def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., embedded.EmbeddedEmulator]]:
     """Start embedded emulators (own processes); all are stopped at the end of the module.
-    `start(data_dir=None, *, private=True, args=())`: private=False runs without --allow-private-image-hosts."""
+    `start(data_dir=None, *, private=True, args=())`: private=False runs without --allow-private-image-hosts.
+    Every one runs with the hidden --offline-fetch guard: no download ever leaves the loopback interface."""
     started: list[embedded.EmbeddedEmulator] = []
 
     def start(data_dir: Path | None = None, *, private: bool = True, args: tuple[str, ...] = ()):
         emu = embedded.start(data_dir or tmp_path_factory.mktemp("emulator"), allow_private_image_hosts=private,
-                             extra_args=args)
+                             extra_args=("--offline-fetch", *args))
         started.append(emu)
         return emu
 
@@ -150,17 +151,25 @@ def emulator(start_emulator) -> embedded.EmbeddedEmulator:
     return start_emulator()
 
 
-def _clients(emu: embedded.EmbeddedEmulator) -> Iterator[dict[str, Nhn]]:
-    apis = {api: Nhn(api, emu) for api in ("v1", "v2", "maker")}
-    yield apis
-    for c in apis.values():
+@pytest.fixture(scope="module")
+def clients_for() -> Iterator[Callable[[embedded.EmbeddedEmulator], dict[str, Nhn]]]:
+    """`clients_for(emu)`: contract-checking clients of an emulator, {"v1": Nhn, "v2": Nhn, "maker": Nhn}."""
+    made: list[Nhn] = []
+
+    def make(emu: embedded.EmbeddedEmulator) -> dict[str, Nhn]:
+        apis = {api: Nhn(api, emu) for api in ("v1", "v2", "maker")}
+        made.extend(apis.values())
+        return apis
+
+    yield make
+    for c in made:
         c.close()
 
 
 @pytest.fixture(scope="module")
-def nhn(emulator) -> Iterator[dict[str, Nhn]]:
-    """Contract-checking clients of the module's emulator: {"v1": Nhn, "v2": Nhn, "maker": Nhn}."""
-    yield from _clients(emulator)
+def nhn(emulator, clients_for) -> dict[str, Nhn]:
+    """Contract-checking clients of the module's emulator."""
+    return clients_for(emulator)
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ def test_tags_post_json_to_documented_path_is_tagged(tagger, product_url):
 
 
 @pytest.mark.req("TAGGER-TAGS-URI-METHOD-623")
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "QUERY", "PROPFIND"])
 def test_tags_other_method_is_refused_with_623(tagger, method):
     ex = tagger.call("tags", method=method)
     checks.error(ex, 623)

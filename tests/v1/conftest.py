@@ -9,8 +9,9 @@ import socket
 import pytest
 import v1_kit as kit
 
+from fashion_conformance import checks
 from fashion_conformance.imagehost import factory
-from fashion_conformance.imagehost.server import ImageHost, fetchable_ports
+from fashion_conformance.imagehost.server import fetchable_ports
 
 CATALOG_SIZE = 18
 FIELD_VALUES = {
@@ -21,7 +22,6 @@ FIELD_VALUES = {
     "s2": ("x", "y"),
 }
 FIELD_STRIDE = {"category1_id": 1, "category2_id": 1, "category3_id": 2, "s1": 3, "s2": 9}
-REFUSED_PORTS = range(9000, 10000)  # below the guide's 10000-12000, above 443
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +45,7 @@ def catalog(maker, v1_service, image_host) -> kit.Catalog:
         cat.records[pid] = _fields(i)
     lines = [kit.product(pid, image_host.generated(cat.seeds[pid]), **cat.records[pid]) for pid in cat.records]
     item = kit.index_products(maker, v1_service, lines)
-    if item["addCnt"] != len(lines):
-        pytest.fail(f"catalog indexing added {item['addCnt']} of {len(lines)} products: {item}")
+    checks.that(maker.history[-1], item["addCnt"] == len(lines), f"the catalog's {len(lines)} products must be added")
     return cat
 
 
@@ -61,18 +60,8 @@ def bad_v1(v1):
 def far_host(target):
     """An image host on a port outside 80/443/10000-12000 (loopback only: embedded emulator)."""
     kit.need_embedded(target)
-    ports = list(REFUSED_PORTS)
-    random.shuffle(ports)
-    for port in ports:
-        host = ImageHost(bind=f"127.0.0.1:{port}")
-        try:
-            host.start()
-        except OSError:
-            continue
+    with kit.refused_port_host() as host:
         yield host
-        host.stop()
-        return
-    pytest.skip("no free port in 9000-9999")
 
 
 @pytest.fixture
@@ -86,7 +75,6 @@ def closed_port_url(target) -> str:
             if s.connect_ex(("127.0.0.1", port)) != 0:
                 return f"http://127.0.0.1:{port}/g/1.png"
     pytest.skip("no closed port in the allowed range")
-
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
@@ -17,16 +18,17 @@ LENGTH = kit.limit("service.name_length")
 MAX_SERVICES = kit.limit("service.max_per_appkey").value
 HYPO = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-TAIL = string.ascii_lowercase + string.digits + "-_"
+# The rule's character sets, read off the contract pattern: FIRST may start an ID, TAIL may follow.
+FIRST = "".join(c for c in string.printable if re.fullmatch(PATTERN, c + "a"))
+TAIL = "".join(c for c in string.printable if re.fullmatch(PATTERN, "a" + c))
+OUTSIDE = "".join(c for c in string.ascii_uppercase + ".!*~+@ :\u00e9" if c not in TAIL)
 tail = st.text(TAIL, min_size=LENGTH.min - 1, max_size=LENGTH.max - 1)
 INVALID_NAMES = st.one_of(
-    st.sampled_from(string.ascii_lowercase),  # one character
-    st.text(TAIL, min_size=LENGTH.max, max_size=LENGTH.max).map(lambda t: "q" + t),  # one too long
-    st.tuples(st.sampled_from(string.digits + "-_"), tail).map("".join),  # bad first character
-    st.tuples(st.sampled_from(string.ascii_lowercase), tail, st.sampled_from(string.ascii_uppercase))
-    .map(lambda p: p[0] + p[2] + p[1][: LENGTH.max - 2]),  # an upper-case letter
-    st.tuples(st.sampled_from(string.ascii_lowercase), tail, st.sampled_from(".!*~+@ é:"))
-    .map(lambda p: p[0] + p[2] + p[1][: LENGTH.max - 2]),  # a character outside the set
+    st.sampled_from(FIRST),  # one character
+    st.text(TAIL, min_size=LENGTH.max, max_size=LENGTH.max).map(lambda t: FIRST[0] + t),  # one too long
+    st.tuples(st.sampled_from("".join(c for c in TAIL if c not in FIRST)), tail).map("".join),  # bad first
+    st.tuples(st.sampled_from(FIRST), tail, st.sampled_from(OUTSIDE))
+    .map(lambda p: p[0] + p[2] + p[1][: LENGTH.max - 2]),  # an upper-case letter or another character
 )
 
 

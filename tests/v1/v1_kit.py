@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import secrets as pysecrets
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,12 +16,14 @@ import pytest
 from fashion_conformance import checks, contracts
 from fashion_conformance.clients import ApiClient, Exchange
 from fashion_conformance.imagehost import factory
+from fashion_conformance.imagehost.server import ImageHost
 
 API = "v1"
 POLL_S = 0.2
 WAIT_S = 60.0
 FINAL = ("finished", "failed")
 GEOMETRY_TOL = 1e-3
+REFUSED_PORTS = range(9000, 10000)  # between 443 and the guide's 10000-12000
 
 
 def codes_by_message(api: str) -> dict[str, int]:
@@ -43,6 +46,25 @@ def error_in(ex: Exchange, codes: Sequence[int]) -> None:
     checks.not_success(ex)
     checks.that(ex, ex.header.get("resultCode") in codes,
                 f"{ex.api} {ex.endpoint}: expected one of the codes {list(codes)}")
+
+
+def envelope_ok(ex: Exchange) -> None:
+    """The NHN envelope rules, spelled out: HTTP 200, header types, SUCCESS only with code 0 and isSuccessful
+    true, an error code with isSuccessful false and its documented message, and a code of the endpoint's table."""
+    checks.that(ex, ex.status == 200, "every answer has HTTP status 200")
+    header = ex.json.get("header") if isinstance(ex.json, dict) else None
+    checks.that(ex, isinstance(header, dict), "the body is JSON with a header object")
+    ok, code, message = header.get("isSuccessful"), header.get("resultCode"), header.get("resultMessage")
+    checks.that(ex, isinstance(ok, bool) and type(code) is int and isinstance(message, str),
+                "isSuccessful is a boolean, resultCode an integer, resultMessage a string")
+    checks.that(ex, (code == 0) == (message == "SUCCESS") == (ok is True),
+                "resultCode 0, resultMessage SUCCESS and isSuccessful true occur only together")
+    if code != 0:
+        documented = contracts.codes(ex.api).get(code)
+        checks.that(ex, ok is False and documented is not None and message == documented.message,
+                    f"code {code} comes with isSuccessful false and its documented message")
+    table = contracts.endpoint(ex.api, ex.endpoint).codes
+    checks.that(ex, code == 0 or code in table, f"{ex.endpoint} may answer only 0 or a code of its table {table}")
 
 
 def need_destructive(request: pytest.FixtureRequest) -> None:
@@ -127,7 +149,7 @@ def wait_index(maker: ApiClient, service: str, index_id: str) -> dict:
         if item is not None and item["status"] in FINAL:
             return item
         if time.monotonic() > deadline:
-            raise AssertionError(f"maker index {index_id} of {service} did not end within {WAIT_S:.0f} s: {item}")
+            checks.fail(maker.history[-1], f"maker index {index_id} of {service} must end within {WAIT_S:.0f} s")
         time.sleep(POLL_S)
 
 
@@ -142,6 +164,7 @@ def index_products(maker: ApiClient, service: str, lines: Sequence[Mapping[str, 
 DUPLICATE_OF = "p04"  # the catalog holds a second product with this product's image
 DUPLICATE_ID = "p04dup"
 QUERY_PRODUCT = "p09"  # the catalog product whose image the search tests query with
+
 
 @dataclass
 class Catalog:
@@ -173,6 +196,12 @@ class Scene:
         return f"{self.name}.{fmt}", self.encoded(fmt)
 
 
+def generated_bytes(seed: int, fmt: str, size: int | None = None) -> bytes:
+    """The image host's generated product image (optionally padded to exactly `size` bytes), for put()."""
+    data = factory.product_image(seed, fmt=fmt)
+    return data if size is None else factory.pad_to_size(data, fmt, size)
+
+
 # ------------------------------------------------------------------ detect and geometry
 
 def items_of(ex: Exchange, at_least: int = 1) -> list[dict]:
@@ -180,6 +209,7 @@ def items_of(ex: Exchange, at_least: int = 1) -> list[dict]:
     data = checks.success(ex)
     checks.that(ex, len(data["items"]) >= at_least, f"expected at least {at_least} item(s)")
     return data["items"]
+
 
 def box_ok(ex: Exchange, item: Mapping) -> None:
     """center, b0 and b1 are [x, y] in [0, 1], b0 < b1 on both axes, center their midpoint."""
@@ -202,6 +232,25 @@ def iou(item: Mapping, box_px: tuple[int, int, int, int], width: int, height: in
     inter = ix * iy
     union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
     return inter / union if union > 0 else 0.0
+
+
+@contextlib.contextmanager
+def refused_port_host() -> Iterator[ImageHost]:
+    """A started image host on a free loopback port in 9000-9999, outside the guide's ports (skip if none)."""
+    ports = list(REFUSED_PORTS)
+    random.shuffle(ports)
+    for port in ports:
+        host = ImageHost(bind=f"127.0.0.1:{port}")
+        try:
+            host.start()
+        except OSError:
+            continue
+        try:
+            yield host
+        finally:
+            host.stop()
+        return
+    pytest.skip(f"no free port in {REFUSED_PORTS.start}-{REFUSED_PORTS.stop - 1}")
 
 
 def explicit_port(url: str) -> int | None:

@@ -48,8 +48,18 @@ def catalog_products(image_host) -> list[h.Product]:
         values = {f: rng.choice(vs) for f, vs in VALUES.items()}
         out.append(h.Product(f"p{i}", image_host.generated(i), name=f"상품 {i} ワンピース", **values))
     for pid in DUPLICATES:
-        out.append(h.Product(pid, image_host.generated(0), name=f"duplicate {pid}", category1Id="top",
-                             category2Id="c2a", category3Id="c3a", s1="red", s2="sale"))
+        out.append(
+            h.Product(
+                pid,
+                image_host.generated(0),
+                name=f"duplicate {pid}",
+                category1Id="top",
+                category2Id="c2a",
+                category3Id="c3a",
+                s1="red",
+                s2="sale",
+            )
+        )
     return out
 
 
@@ -76,6 +86,7 @@ def catalog(request, v2, image_host, services) -> Catalog:
     index_id = checks.success(ex)["indexId"]
     detail, _ = h.wait_index(v2, name, index_id)
     h.expect_counts(detail, {"added": [p.productId for p in products]}, "the catalog index")
+    checks.that(v2.history[-1], detail["status"] == "finished", "the catalog index finished")
     return Catalog(name, {p.productId: p for p in products}, index_id)
 
 
@@ -98,12 +109,12 @@ def query_link(v2, catalog) -> str:
 
 
 SEARCH_KINDS = ("product", "link", "image")
+Search = Callable[..., Exchange]
 
 
 def wire(value: Any) -> str:
     """A parameter value as the query string or a form field carries it (booleans in lower case)."""
     return str(value).lower() if isinstance(value, bool) else str(value)
-Search = Callable[..., Exchange]
 
 
 @pytest.fixture(scope="session")
@@ -114,13 +125,22 @@ def search(v2, catalog, query_link) -> Search:
     repeated or raw (name, value) pairs. The image search sends them as multipart form fields.
     """
 
-    def run(kind: str, *, pairs: list[tuple[str, Any]] | None = None, service: str | None = None,
-            product_id: str | None = None, **params: Any) -> Exchange:
+    def run(
+        kind: str,
+        *,
+        pairs: list[tuple[str, Any]] | None = None,
+        service: str | None = None,
+        product_id: str | None = None,
+        **params: Any,
+    ) -> Exchange:
         items = list(params.items()) + list(pairs or ())
         svc = service or catalog.service
         if kind == "product":
-            return v2.call("search.product", path={"serviceName": svc, "productId": product_id or catalog.query.productId},
-                           params=items)
+            return v2.call(
+                "search.product",
+                path={"serviceName": svc, "productId": product_id or catalog.query.productId},
+                params=items,
+            )
         if kind == "link":
             return v2.call("search.link", path={"serviceName": svc}, params=[("link", query_link), *items])
         if kind == "image":

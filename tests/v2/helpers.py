@@ -74,7 +74,9 @@ def jsonl(lines: Iterable[Product | Mapping[str, Any] | str]) -> bytes:
         if isinstance(item, str):
             out.append(item)
         else:
-            out.append(json.dumps(item.line() if isinstance(item, Product) else dict(item), ensure_ascii=False))
+            out.append(
+                json.dumps(item.line() if isinstance(item, Product) else dict(item), ensure_ascii=False)
+            )
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
@@ -92,10 +94,19 @@ def form(**fields: str) -> list[tuple[str, tuple[None, str]]]:
     return [(k, (None, str(v))) for k, v in fields.items()]
 
 
-def submit(v2: ApiClient, service: str, data: bytes | None, *, fmt: str | None = "jsonl",
-           filename: str = "products.jsonl", link: str | None = None) -> Exchange:
+def submit(
+    v2: ApiClient,
+    service: str,
+    data: bytes | None,
+    *,
+    fmt: str | None = "jsonl",
+    filename: str = "products.jsonl",
+    link: str | None = None,
+) -> Exchange:
     """POST an index request as multipart/form-data (format, link, file: as given)."""
-    files: list[Any] = form(**({"format": fmt} if fmt is not None else {}), **({"link": link} if link else {}))
+    files: list[Any] = form(
+        **({"format": fmt} if fmt is not None else {}), **({"link": link} if link else {})
+    )
     if data is not None:
         files.append(("file", (filename, data, "application/octet-stream")))
     return v2.call("index.create", path={"serviceName": service}, files=files)
@@ -108,8 +119,10 @@ def index_detail(v2: ApiClient, service: str, index_id: str) -> dict[str, Any]:
     return data["items"][0]
 
 
-def wait_index(v2: ApiClient, service: str, index_id: str, timeout_s: float = WAIT_S) -> tuple[dict, list[str]]:
-    """Poll the index detail every POLL_S s until finished or failed; (final detail, statuses seen in order)."""
+def wait_index(
+    v2: ApiClient, service: str, index_id: str, timeout_s: float = WAIT_S
+) -> tuple[dict, list[str]]:
+    """Poll the detail every POLL_S s until finished or failed; (final detail, statuses seen in order)."""
     seen: list[str] = []
     deadline = time.monotonic() + timeout_s
     while True:
@@ -119,13 +132,15 @@ def wait_index(v2: ApiClient, service: str, index_id: str, timeout_s: float = WA
         if detail["status"] in DONE_STATUSES:
             return detail, seen
         if time.monotonic() > deadline:
-            raise AssertionError(f"index {index_id} of {service} did not end within {timeout_s:g} s "
-                                 f"(statuses seen: {seen})")
+            raise AssertionError(
+                f"index {index_id} of {service} did not end within {timeout_s:g} s (statuses seen: {seen})"
+            )
         time.sleep(POLL_S)
 
 
-def index_and_wait(v2: ApiClient, service: str, data: bytes, *, fmt: str = "jsonl",
-                   filename: str | None = None) -> dict[str, Any]:
+def index_and_wait(
+    v2: ApiClient, service: str, data: bytes, *, fmt: str = "jsonl", filename: str | None = None
+) -> dict[str, Any]:
     """Submit an index file, require its acceptance, and return the final detail."""
     ex = submit(v2, service, data, fmt=fmt, filename=filename or f"products.{fmt}")
     index_id = checks.success(ex)["indexId"]
@@ -141,8 +156,11 @@ def expect_counts(detail: Mapping[str, Any], expected: Mapping[str, Sequence[str
         if detail[f"{kind}Count"] != len(want) or got_ids != want:
             problems.append(f"{kind}: expected {len(want)} {want}, got {detail[f'{kind}Count']} {got_ids}")
     if problems:
-        raise AssertionError(f"{what}: index counts differ from what the file implies:\n  " + "\n  ".join(problems)
-                             + f"\n  detail: {json.dumps(detail)[:1500]}")
+        raise AssertionError(
+            f"{what}: index counts differ from what the file implies:\n  "
+            + "\n  ".join(problems)
+            + f"\n  detail: {json.dumps(detail)[:1500]}"
+        )
 
 
 def service_info(v2: ApiClient, service: str) -> dict[str, Any]:
@@ -170,17 +188,25 @@ def expect_code_in(ex: Exchange, allowed: Sequence[int], why: str) -> int:
 
 
 def envelope_shape(ex: Exchange) -> None:
-    """HTTP 200 and a JSON object whose header has isSuccessful (bool), resultCode (int), resultMessage (str)."""
+    """HTTP 200; a JSON object whose header has isSuccessful (bool), resultCode (int), resultMessage (str)."""
     checks.that(ex, ex.status == 200, f"every v2 answer is HTTP 200, got {ex.status}")
     body = ex.json
-    checks.that(ex, isinstance(body, dict) and isinstance(body.get("header"), dict),
-                "the body is a JSON object with a header object")
+    checks.that(
+        ex,
+        isinstance(body, dict) and isinstance(body.get("header"), dict),
+        "the body is a JSON object with a header object",
+    )
     h = body["header"]
     checks.that(ex, isinstance(h.get("isSuccessful"), bool), "header.isSuccessful is a JSON boolean")
-    checks.that(ex, isinstance(h.get("resultCode"), int) and not isinstance(h.get("resultCode"), bool),
-                "header.resultCode is a JSON integer")
+    checks.that(
+        ex,
+        isinstance(h.get("resultCode"), int) and not isinstance(h.get("resultCode"), bool),
+        "header.resultCode is a JSON integer",
+    )
     checks.that(ex, isinstance(h.get("resultMessage"), str), "header.resultMessage is a string")
-    checks.that(ex, h["resultCode"] <= 0, "a positive resultCode (partial success) is documented nowhere (E201)")
+    checks.that(
+        ex, h["resultCode"] <= 0, "a positive resultCode (partial success) is documented nowhere (E201)"
+    )
 
 
 def items_of(ex: Exchange) -> list[dict[str, Any]]:
@@ -191,21 +217,23 @@ def similarities(items: Sequence[Mapping[str, Any]]) -> list[float]:
     return [it["similarity"] for it in items]
 
 
-def check_geometry(ex: Exchange, item: Mapping[str, Any], *, with_score: bool = True) -> None:
+def check_geometry(ex: Exchange, item: Mapping[str, Any]) -> None:
     """0 <= b0 < b1 <= 1 per axis, center the midpoint (1e-4, E208), score in (0, 1]."""
     b0, b1, center = item["b0"], item["b1"], item["center"]
     for v in (*b0, *b1, *center):
-        checks.that(ex, 0 <= v <= 1, f"every coordinate lies in [0, 1]; got {v} in {item_repr(item)}")
+        checks.that(ex, 0 <= v <= 1, f"every coordinate lies in [0, 1]; got {v} in {_item_repr(item)}")
     for axis in (0, 1):
         checks.that(ex, b0[axis] < b1[axis], f"b0 < b1 on axis {axis}; got {b0} / {b1}")
         mid = (b0[axis] + b1[axis]) / 2
-        checks.that(ex, abs(center[axis] - mid) <= 1e-4,
-                    f"center[{axis}] is the midpoint {mid:.6f} of b0 and b1 (1e-4); got {center[axis]}")
-    if with_score:
-        checks.that(ex, 0 < item["score"] <= 1, f"score lies in (0, 1]; got {item['score']}")
+        checks.that(
+            ex,
+            abs(center[axis] - mid) <= 1e-4,
+            f"center[{axis}] is the midpoint {mid:.6f} of b0 and b1 (1e-4); got {center[axis]}",
+        )
+    checks.that(ex, 0 < item["score"] <= 1, f"score lies in (0, 1]; got {item['score']}")
 
 
-def item_repr(item: Mapping[str, Any]) -> str:
+def _item_repr(item: Mapping[str, Any]) -> str:
     return json.dumps({k: v for k, v in item.items() if k != "link"})
 
 
@@ -271,7 +299,9 @@ class MutableImage:
                 body = owner.body if owner.status == 200 else b"gone\n"
                 try:
                     self.send_response(owner.status)
-                    self.send_header("Content-Type", owner.content_type if owner.status == 200 else "text/plain")
+                    self.send_header(
+                        "Content-Type", owner.content_type if owner.status == 200 else "text/plain"
+                    )
                     self.send_header("Content-Length", str(len(body)))
                     self.send_header("Connection", "close")
                     self.end_headers()

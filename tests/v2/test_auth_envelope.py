@@ -7,7 +7,7 @@ Sources: nhn-ai-fashion-v2.0-api-guide.ko.txt / API 공통 정보 > 요청 공�
 from __future__ import annotations
 
 import secrets as pysecrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -18,77 +18,127 @@ from . import helpers as h
 
 pytestmark = pytest.mark.destructive
 
-UNAUTHORIZED, INVALID, NOT_EXIST = h.code("UnauthorizedAppKeyOrSecretKey"), h.code("InvalidParam"), h.code("NotExistService")
+UNAUTHORIZED, INVALID, NOT_EXIST = (
+    h.code("UnauthorizedAppKeyOrSecretKey"),
+    h.code("InvalidParam"),
+    h.code("NotExistService"),
+)
 ENDPOINTS = [e.id for e in contracts.endpoints("v2")]
 AUTH_REQ = {
-    "service.create": "V2-SERVICE-CREATE-UNAUTHORIZED-41005", "service.delete": "V2-SERVICE-DELETE-UNAUTHORIZED-41005",
-    "service.list": "V2-SERVICE-LIST-UNAUTHORIZED-41005", "service.get": "V2-SERVICE-GET-UNAUTHORIZED-41005",
-    "search.product": "V2-SEARCH-PRODUCT-UNAUTHORIZED-41005", "detect": "V2-DETECT-UNAUTHORIZED-41005",
-    "search.link": "V2-SEARCH-LINK-UNAUTHORIZED-41005", "search.image": "V2-SEARCH-IMAGE-UNAUTHORIZED-41005",
-    "tag": "V2-TAG-UNAUTHORIZED-41005", "index.create": "V2-INDEX-CREATE-UNAUTHORIZED-41005",
-    "index.list": "V2-INDEX-LIST-UNAUTHORIZED-41005", "index.get": "V2-INDEX-GET-UNAUTHORIZED-41005",
+    "service.create": "V2-SERVICE-CREATE-UNAUTHORIZED-41005",
+    "service.delete": "V2-SERVICE-DELETE-UNAUTHORIZED-41005",
+    "service.list": "V2-SERVICE-LIST-UNAUTHORIZED-41005",
+    "service.get": "V2-SERVICE-GET-UNAUTHORIZED-41005",
+    "search.product": "V2-SEARCH-PRODUCT-UNAUTHORIZED-41005",
+    "detect": "V2-DETECT-UNAUTHORIZED-41005",
+    "search.link": "V2-SEARCH-LINK-UNAUTHORIZED-41005",
+    "search.image": "V2-SEARCH-IMAGE-UNAUTHORIZED-41005",
+    "tag": "V2-TAG-UNAUTHORIZED-41005",
+    "index.create": "V2-INDEX-CREATE-UNAUTHORIZED-41005",
+    "index.list": "V2-INDEX-LIST-UNAUTHORIZED-41005",
+    "index.get": "V2-INDEX-GET-UNAUTHORIZED-41005",
 }
 INTERNAL_REQS = [r.replace("UNAUTHORIZED-41005", "INTERNAL-50000") for r in AUTH_REQ.values()]
 Request = Callable[[ApiClient], Exchange]
 
 
-def requests_for(catalog, query_link: str, service: str | None = None, victim: str | None = None) -> dict[str, Request]:
+def requests_for(
+    catalog, query_link: str, service: str | None = None, victim: str | None = None
+) -> dict[str, Request]:
     """One well-formed request per endpoint (on `service`, default the catalog; delete on `victim`)."""
     svc = service or catalog.service
     pid, image = catalog.query.productId, catalog.query.imageUrl
     line = h.jsonl([h.Product("auth-probe", image)])
     return {
-        "service.create": lambda c: c.call("service.create", json={"serviceName": victim or f"{svc[:20]}-new"}),
+        "service.create": lambda c: c.call(
+            "service.create", json={"serviceName": victim or f"{svc[:20]}-new"}
+        ),
         "service.delete": lambda c: c.call("service.delete", path={"serviceName": victim or svc}),
         "service.list": lambda c: c.call("service.list"),
         "service.get": lambda c: c.call("service.get", path={"serviceName": svc}),
-        "search.product": lambda c: c.call("search.product", path={"serviceName": svc, "productId": pid},
-                                           params={"limit": 3}),
+        "search.product": lambda c: c.call(
+            "search.product", path={"serviceName": svc, "productId": pid}, params={"limit": 3}
+        ),
         "detect": lambda c: c.call("detect", path={"serviceName": svc}, params={"path": image}),
-        "search.link": lambda c: c.call("search.link", path={"serviceName": svc},
-                                        params={"link": query_link, "limit": 3}),
-        "search.image": lambda c: c.call("search.image", path={"serviceName": svc},
-                                         files=h.form(imageUrl=image, limit="3")),
+        "search.link": lambda c: c.call(
+            "search.link", path={"serviceName": svc}, params={"link": query_link, "limit": 3}
+        ),
+        "search.image": lambda c: c.call(
+            "search.image", path={"serviceName": svc}, files=h.form(imageUrl=image, limit="3")
+        ),
         "tag": lambda c: c.call("tag", path={"serviceName": svc}, params={"path": image}),
         "index.create": lambda c: h.submit(c, svc, line),
-        "index.list": lambda c: c.call("index.list", path={"serviceName": svc}, params={"start": 0, "limit": 10}),
+        "index.list": lambda c: c.call(
+            "index.list", path={"serviceName": svc}, params={"start": 0, "limit": 10}
+        ),
         "index.get": lambda c: c.call("index.get", path={"serviceName": svc, "indexId": catalog.index_id}),
     }
 
 
 @pytest.fixture(scope="module")
-def bad_clients(target, v2) -> dict[str, ApiClient]:
+def bad_clients(target, v2) -> Iterator[dict[str, ApiClient]]:
     """Clients that differ from the configured one only in their credentials."""
     section = target.get("v2")
     secret = section["secret_key"]
     made = {
         "no secret key": ApiClient("v2", section["base_url"], appkey=section["appkey"], secrets=v2.secrets),
-        "wrong secret key": ApiClient("v2", section["base_url"], appkey=section["appkey"],
-                                      headers={"Authorization": "wrong-" + pysecrets.token_hex(8)}, secrets=v2.secrets),
-        "unknown appKey": ApiClient("v2", section["base_url"], appkey="fc-unknown-" + pysecrets.token_hex(6),
-                                    headers={"Authorization": secret}, secrets=v2.secrets),
+        "wrong secret key": ApiClient(
+            "v2",
+            section["base_url"],
+            appkey=section["appkey"],
+            headers={"Authorization": "wrong-" + pysecrets.token_hex(8)},
+            secrets=v2.secrets,
+        ),
+        "unknown appKey": ApiClient(
+            "v2",
+            section["base_url"],
+            appkey="fc-unknown-" + pysecrets.token_hex(6),
+            headers={"Authorization": secret},
+            secrets=v2.secrets,
+        ),
     }
     yield made
     for c in made.values():
         c.close()
 
 
-WHO = {"no secret key": "V2-AUTH-SECRET-KEY-HEADER", "wrong secret key": "V2-AUTH-WRONG-SECRET-KEY",
-       "unknown appKey": "V2-AUTH-WRONG-APPKEY"}
-AUTH_CASES = [pytest.param(ep, who, marks=pytest.mark.req(req, AUTH_REQ[ep]), id=f"{ep}-{who.replace(' ', '-')}")
-              for ep in ENDPOINTS for who, req in WHO.items()]
+WHO = {
+    "no secret key": "V2-AUTH-SECRET-KEY-HEADER",
+    "wrong secret key": "V2-AUTH-WRONG-SECRET-KEY",
+    "unknown appKey": "V2-AUTH-WRONG-APPKEY",
+}
+AUTH_CASES = [
+    pytest.param(ep, who, marks=pytest.mark.req(req, AUTH_REQ[ep]), id=f"{ep}-{who.replace(' ', '-')}")
+    for ep in ENDPOINTS
+    for who, req in WHO.items()
+]
 
 
 @pytest.mark.parametrize(("endpoint", "who"), AUTH_CASES)
-def test_auth_refused(v2, catalog, query_link, bad_clients, endpoint, who):
-    ex = requests_for(catalog, query_link)[endpoint](bad_clients[who])
-    checks.error(ex, UNAUTHORIZED)
+def test_auth_refused(request, v2, catalog, query_link, bad_clients, services, endpoint, who):
+    if endpoint in (
+        "service.delete",
+        "index.create",
+    ):  # should the target wrongly accept, only a scratch service suffers
+        scratch = request.getfixturevalue("fresh_service")
+        probe = requests_for(catalog, query_link, service=scratch, victim=scratch)[endpoint]
+    else:
+        newcomer = services.name("ghost") if endpoint == "service.create" else None
+        if newcomer:
+            services.track(v2, newcomer)
+        probe = requests_for(catalog, query_link, victim=newcomer)[endpoint]
+    checks.error(probe(bad_clients[who]), UNAUTHORIZED)
 
 
-@pytest.mark.req("V2-AUTH-NO-EFFECT", "V2-SERVICE-CREATE-UNAUTHORIZED-41005", "V2-SERVICE-DELETE-UNAUTHORIZED-41005",
-                 "V2-INDEX-CREATE-UNAUTHORIZED-41005")
+@pytest.mark.req(
+    "V2-AUTH-NO-EFFECT",
+    "V2-SERVICE-CREATE-UNAUTHORIZED-41005",
+    "V2-SERVICE-DELETE-UNAUTHORIZED-41005",
+    "V2-INDEX-CREATE-UNAUTHORIZED-41005",
+)
 def test_auth_refused_request_changes_nothing(v2, catalog, query_link, bad_clients, fresh_service, services):
     newcomer = services.name("ghost")
+    services.track(v2, newcomer)
     probes = requests_for(catalog, query_link, service=fresh_service, victim=fresh_service)
     create = requests_for(catalog, query_link, victim=newcomer)["service.create"]
     for client in bad_clients.values():
@@ -99,22 +149,32 @@ def test_auth_refused_request_changes_nothing(v2, catalog, query_link, bad_clien
     names = [it["serviceName"] for it in checks.success(ex)["items"]]
     checks.that(ex, newcomer not in names, "a refused create creates no service")
     checks.that(ex, fresh_service in names, "a refused delete deletes nothing")
-    checks.that(v2.history[-1], h.index_total(v2, fresh_service) == 0, "a refused index request queues no index")
+    checks.that(
+        v2.history[-1], h.index_total(v2, fresh_service) == 0, "a refused index request queues no index"
+    )
 
 
-def error_requests(catalog, query_link: str) -> dict[str, Request]:
-    """One request per endpoint that its error table answers (unknown service, or a bad parameter)."""
+def error_requests(catalog, query_link: str, anonymous: ApiClient) -> dict[str, Request]:
+    """One request per endpoint that its error table answers (unknown service, bad name, no secret key)."""
     ghost = "fc-ghost-" + pysecrets.token_hex(4)
     bad = requests_for(catalog, query_link, service=ghost, victim=ghost)
     bad["service.create"] = lambda c: c.call("service.create", json={"serviceName": "Bad Name"})
-    bad["service.list"] = lambda c: ApiClient("v2", c.base_url, appkey=c.appkey, secrets=c.secrets).call("service.list")
+    bad["service.list"] = lambda c: anonymous.call("service.list")
     return bad
 
 
-@pytest.mark.req("V2-ENVELOPE-HTTP-200", "V2-ENVELOPE-JSON-HEADER", "V2-ENVELOPE-SUCCESS", "V2-ENVELOPE-ERROR",
-                 "V2-ENVELOPE-PARTIAL-SUCCESS", "V2-ENVELOPE-CODE-TABLE", "V2-ENVELOPE-SUCCESS-SCHEMA", *INTERNAL_REQS)
+@pytest.mark.req(
+    "V2-ENVELOPE-HTTP-200",
+    "V2-ENVELOPE-JSON-HEADER",
+    "V2-ENVELOPE-SUCCESS",
+    "V2-ENVELOPE-ERROR",
+    "V2-ENVELOPE-PARTIAL-SUCCESS",
+    "V2-ENVELOPE-CODE-TABLE",
+    "V2-ENVELOPE-SUCCESS-SCHEMA",
+    *INTERNAL_REQS,
+)
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_envelope_success_and_error(v2, catalog, query_link, fresh_service, services, endpoint):
+def test_envelope_success_and_error(v2, catalog, query_link, fresh_service, services, bad_clients, endpoint):
     good = requests_for(catalog, query_link, service=catalog.service, victim=fresh_service)
     if endpoint == "index.create":
         good[endpoint] = requests_for(catalog, query_link, service=fresh_service)[endpoint]
@@ -124,15 +184,20 @@ def test_envelope_success_and_error(v2, catalog, query_link, fresh_service, serv
         good[endpoint] = requests_for(catalog, query_link, victim=name)[endpoint]
     ex = good[endpoint](v2)
     h.envelope_shape(ex)
-    checks.that(ex, set(ex.header) == {"isSuccessful", "resultCode", "resultMessage"}, "nothing else in header")
+    checks.that(
+        ex, set(ex.header) == {"isSuccessful", "resultCode", "resultMessage"}, "nothing else in header"
+    )
     checks.success(ex)
     if endpoint == "service.create":
         v2.call("service.delete", path={"serviceName": name})
-    ex = error_requests(catalog, query_link)[endpoint](v2)
+    ex = error_requests(catalog, query_link, bad_clients["no secret key"])[endpoint](v2)
     h.envelope_shape(ex)
     got = ex.header["resultCode"]
-    checks.that(ex, got in contracts.endpoint("v2", endpoint).codes,
-                f"{endpoint} answers only codes of its own table {contracts.endpoint('v2', endpoint).codes}")
+    checks.that(
+        ex,
+        got in contracts.endpoint("v2", endpoint).codes,
+        f"{endpoint} answers only codes of its own table {contracts.endpoint('v2', endpoint).codes}",
+    )
     checks.not_success(ex)
     checks.error(ex, got)
 
@@ -141,5 +206,8 @@ def test_envelope_success_and_error(v2, catalog, query_link, fresh_service, serv
 def test_envelope_unknown_path_from_curl_example(v2, catalog, query_link):
     raw = v2.path("search.link", serviceName=catalog.service).rsplit("/", 1)[0] + "/image"
     ex = v2.call("search.link", raw_path=raw, params={"link": query_link, "limit": 3})
-    checks.that(ex, ex.header.get("isSuccessful") is False and ex.header.get("resultCode") == INVALID,
-                "GET .../image (the curl example, E1) is no v2 endpoint: isSuccessful false with -40000")
+    checks.that(
+        ex,
+        ex.header.get("isSuccessful") is False and ex.header.get("resultCode") == INVALID,
+        "GET .../image (the curl example, E1) is no v2 endpoint: isSuccessful false with -40000",
+    )

@@ -51,10 +51,19 @@ def refused_and_absent(v2, name: str) -> None:
     checks.that(ex, name not in listed(v2), f"a refused name ({name!r}) creates no service")
 
 
-@pytest.mark.req("V2-SERVICE-CREATE-VISIBLE", "V2-SERVICE-NAME-ACCEPTED", "V2-SERVICE-CREATE-BODY",
-                 "V2-SERVICE-LIST-FIELDS", "V2-SERVICE-GET-FIELDS", "V2-SERVICE-LIST-SAME-AS-GET",
-                 "V2-SERVICE-DOCUMENT-COUNT-TYPE", "V2-SERVICE-REMAIN-INSERT-COUNT", "V2-SERVICE-LIST-TOTAL-COUNT",
-                 "V2-SERVICE-LIST-COMPLETE", "V2-SERVICE-DELETE-REMOVES")
+@pytest.mark.req(
+    "V2-SERVICE-CREATE-VISIBLE",
+    "V2-SERVICE-NAME-ACCEPTED",
+    "V2-SERVICE-CREATE-BODY",
+    "V2-SERVICE-LIST-FIELDS",
+    "V2-SERVICE-GET-FIELDS",
+    "V2-SERVICE-LIST-SAME-AS-GET",
+    "V2-SERVICE-DOCUMENT-COUNT-TYPE",
+    "V2-SERVICE-REMAIN-INSERT-COUNT",
+    "V2-SERVICE-LIST-TOTAL-COUNT",
+    "V2-SERVICE-LIST-COMPLETE",
+    "V2-SERVICE-DELETE-REMOVES",
+)
 def test_service_create_visible_in_list_and_get_then_deleted(v2, services):
     name = services.name("vis")
     checks.success(create(v2, name))
@@ -65,7 +74,9 @@ def test_service_create_visible_in_list_and_get_then_deleted(v2, services):
     checks.that(ex_list, names.count(name) == 1, f"the new service {name} appears once in the list")
     checks.that(ex_list, len(set(names)) == len(names), "each service name appears once")
     checks.that(ex_list, data["totalCount"] == len(data["items"]), "totalCount equals the number of items")
-    checks.that(ex_list, len(names) <= MAX_SERVICES, f"the list never shows more than {MAX_SERVICES} services")
+    checks.that(
+        ex_list, len(names) <= MAX_SERVICES, f"the list never shows more than {MAX_SERVICES} services"
+    )
     item = next(it for it in data["items"] if it["serviceName"] == name)
     for it in data["items"]:
         checks.that(ex_list, "remainInsertCount" in it, "every list item carries remainInsertCount (E3)")
@@ -74,16 +85,24 @@ def test_service_create_visible_in_list_and_get_then_deleted(v2, services):
     got = checks.success(ex_get)
     checks.that(ex_get, got["serviceName"] == name, "the lookup names the requested service")
     checks.that(ex_get, int(got["documentCount"]) == 0, "a new service has documentCount 0")
-    checks.that(ex_get, int(got["documentCount"]) == int(item["documentCount"])
-                and got["remainInsertCount"] == item["remainInsertCount"],
-                f"list and lookup agree on documentCount and remainInsertCount (list item: {item})")
+    checks.that(
+        ex_get,
+        int(got["documentCount"]) == int(item["documentCount"])
+        and got["remainInsertCount"] == item["remainInsertCount"],
+        f"list and lookup agree on documentCount and remainInsertCount (list item: {item})",
+    )
     checks.success(delete(v2, name))
     ex_list = v2.call("service.list")
-    checks.that(ex_list, name not in [it["serviceName"] for it in checks.success(ex_list)["items"]],
-                "a deleted service disappears from the list")
+    checks.that(
+        ex_list,
+        name not in [it["serviceName"] for it in checks.success(ex_list)["items"]],
+        "a deleted service disappears from the list",
+    )
     checks.error(v2.call("service.get", path={"serviceName": name}), NOT_EXIST)
-    checks.error(v2.call("search.product", path={"serviceName": name, "productId": "p0"}, params={"limit": 1}),
-                 NOT_EXIST)
+    checks.error(
+        v2.call("search.product", path={"serviceName": name, "productId": "p0"}, params={"limit": 1}),
+        NOT_EXIST,
+    )
 
 
 @pytest.mark.req("V2-SERVICE-NAME-LENGTH", "V2-SERVICE-NAME-ACCEPTED")
@@ -117,17 +136,21 @@ def test_service_create_valid_names_accepted(v2, services, run_prefix, tail):
 
 @pytest.mark.req("V2-SERVICE-NAME-FIRST-CHAR", "V2-SERVICE-CREATE-INVALID-40000")
 @HYPO
-@given(first=st.sampled_from(string.digits + "-_" + string.ascii_uppercase),
-       tail=st.text(alphabet=TAIL, min_size=1, max_size=8))
+@given(
+    first=st.sampled_from(string.digits + "-_" + string.ascii_uppercase),
+    tail=st.text(alphabet=TAIL, min_size=1, max_size=8),
+)
 def test_service_create_bad_first_char_refused(v2, first, tail):
     refused_and_absent(v2, first + tail)
 
 
 @pytest.mark.req("V2-SERVICE-NAME-CHARSET", "V2-SERVICE-CREATE-INVALID-40000")
 @HYPO
-@given(bad=st.characters(blacklist_characters=TAIL, blacklist_categories=["Cs"]),
-       head=st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=6),
-       tail=st.text(alphabet=TAIL, max_size=6))
+@given(
+    bad=st.characters(blacklist_characters=TAIL, blacklist_categories=["Cs"]),
+    head=st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=6),
+    tail=st.text(alphabet=TAIL, max_size=6),
+)
 def test_service_create_bad_char_refused(v2, bad, head, tail):
     refused_and_absent(v2, head + bad + tail)
 
@@ -167,8 +190,12 @@ def test_service_create_quota_of_five(v2, services):
             else:
                 checks.error(ex, QUOTA)
         last = answers[-1]
-        checks.that(last, len(created) <= free, f"of {len(names)} parallel creates with {free} free slots at most "
-                    f"{free} succeed; {len(created)} did")
+        checks.that(
+            last,
+            len(created) <= free,
+            f"of {len(names)} parallel creates with {free} free slots at most "
+            f"{free} succeed; {len(created)} did",
+        )
         while len(created) < free:  # parallel creates may lose to each other; fill the rest one by one
             n = services.name("q")
             services.track(v2, n)
@@ -179,8 +206,11 @@ def test_service_create_quota_of_five(v2, services):
         services.track(v2, extra)
         ex = create(v2, extra)
         checks.error(ex, QUOTA)
-        checks.that(ex, extra not in listed(v2) and len(listed(v2)) == MAX_SERVICES,
-                    f"the list never shows more than {MAX_SERVICES} services")
+        checks.that(
+            ex,
+            extra not in listed(v2) and len(listed(v2)) == MAX_SERVICES,
+            f"the list never shows more than {MAX_SERVICES} services",
+        )
         if created:
             checks.success(delete(v2, created.pop()))
             checks.success(create(v2, extra))
@@ -209,24 +239,40 @@ def test_service_delete_twice(v2, services):
 @pytest.mark.req("V2-SERVICE-GET-INVALID-40000", "V2-SERVICE-DELETE-INVALID-40000")
 @pytest.mark.parametrize("name", ["9starts-with-digit", "UPPER", "has.dot", "x" * (NAME_MAX + 1)])
 def test_service_get_and_delete_bad_name(v2, name):
-    h.expect_code_in(v2.call("service.get", path={"serviceName": name}), [INVALID, NOT_EXIST],
-                     "a name breaking the rule: -40000 (or -42000)")
+    h.expect_code_in(
+        v2.call("service.get", path={"serviceName": name}),
+        [INVALID, NOT_EXIST],
+        "a name breaking the rule: -40000 (or -42000)",
+    )
     h.expect_code_in(delete(v2, name), [INVALID, NOT_EXIST], "a name breaking the rule: -40000 (or -42000)")
 
 
-@pytest.mark.req("V2-SERVICE-LIST-INVALID-40000", "V2-SERVICE-LIST-FIELDS", "V2-SERVICE-LIST-TOTAL-COUNT",
-                 "V2-SERVICE-DOCUMENT-COUNT-TYPE", "V2-SERVICE-REMAIN-INSERT-COUNT", "V2-SERVICE-LIST-SAME-AS-GET",
-                 "V2-SERVICE-DOCUMENT-COUNT-VALUE")
+@pytest.mark.req(
+    "V2-SERVICE-LIST-INVALID-40000",
+    "V2-SERVICE-LIST-FIELDS",
+    "V2-SERVICE-LIST-TOTAL-COUNT",
+    "V2-SERVICE-DOCUMENT-COUNT-TYPE",
+    "V2-SERVICE-REMAIN-INSERT-COUNT",
+    "V2-SERVICE-LIST-SAME-AS-GET",
+    "V2-SERVICE-DOCUMENT-COUNT-VALUE",
+)
 def test_service_list_with_catalog(v2, catalog):
     ex = v2.call("service.list")
     data = checks.success(ex)
     checks.that(ex, data["totalCount"] == len(data["items"]), "totalCount equals the number of items")
     item = next((it for it in data["items"] if it["serviceName"] == catalog.service), None)
     checks.that(ex, item is not None, f"the catalog service {catalog.service} is listed")
-    checks.that(ex, int(item["documentCount"]) == len(catalog.products),
-                f"documentCount equals the {len(catalog.products)} products the suite indexed")
+    checks.that(
+        ex,
+        int(item["documentCount"]) == len(catalog.products),
+        f"documentCount equals the {len(catalog.products)} products the suite indexed",
+    )
     cap = h.lim("index.max_docs_per_service").value
     checks.that(ex, 0 <= item["remainInsertCount"] <= cap, f"remainInsertCount lies in 0..{cap} (E4)")
     got = h.service_info(v2, catalog.service)
-    checks.that(v2.history[-1], int(got["documentCount"]) == int(item["documentCount"])
-                and got["remainInsertCount"] == item["remainInsertCount"], "list and lookup agree")
+    checks.that(
+        v2.history[-1],
+        int(got["documentCount"]) == int(item["documentCount"])
+        and got["remainInsertCount"] == item["remainInsertCount"],
+        "list and lookup agree",
+    )

@@ -27,6 +27,7 @@ from scipy import ndimage
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from .. import contracts
 from . import imaging, vision
@@ -38,7 +39,6 @@ log = logging.getLogger("fashion_conformance.emulator")
 API = "tagger"
 INTERNAL_ERROR = 500
 HTTP_STATUS = {609: 401, 612: 401, 623: 404, 809: 413, INTERNAL_ERROR: 500}  # every other code: 400
-ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
 BODY_SLACK = 64 * 1024  # bytes a JSON body may hold beside the base64 image (context, prefix, syntax)
 MIN_COLOUR_SHARE = 0.05  # a colour covering less of the item is not reported
 SAME_SHOE = 0.97  # embedding similarity at or above which two shoes are the same product (one pairIndex)
@@ -90,14 +90,23 @@ def routes(ctx: Any) -> list[BaseRoute]:
             return fail(INTERNAL_ERROR)
         return JSONResponse({"status": "ok", "data": result, "error": None}, status_code=201)
 
-    async def unknown(request: Request) -> Response:
-        return fail(623, 405 if request.url.path == endpoint.path else 404)
-
+    unknown = _Unknown(endpoint.path)
     return [
         Route(endpoint.path, tags, methods=[endpoint.method], name="tagger.tags"),
-        Route("/tagger", unknown, methods=ANY_METHOD),
-        Route("/tagger/{rest:path}", unknown, methods=ANY_METHOD),
+        Route("/tagger", unknown),
+        Route("/tagger/{rest:path}", unknown),
     ]
+
+
+class _Unknown:
+    """623 for every other path or method under /tagger. An ASGI app rather than a function, so that its Route
+    matches every method, also one outside Starlette's usual list (QUERY, PROPFIND, ...)."""
+
+    def __init__(self, tags_path: str) -> None:
+        self.tags_path = tags_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await fail(623, 405 if scope["path"] == self.tags_path else 404)(scope, receive, send)
 
 
 # ---------------------------------------------------------------- request

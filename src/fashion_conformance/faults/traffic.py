@@ -134,10 +134,15 @@ class Req:
     def set_json(self, value: Any) -> None:
         self.body = json.dumps(value, ensure_ascii=False).encode("utf-8")
 
-    # parameters: the query, or the form fields of a multipart body (files excluded)
+    # parameters: the query, and the fields of a form body (multipart, files excluded, or urlencoded)
+
+    def _urlencoded(self) -> bool:
+        return (self.header("content-type") or "").lower().startswith("application/x-www-form-urlencoded")
 
     def params(self) -> dict[str, str]:
         out = dict(self.query)
+        if self._urlencoded():
+            out.update(parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True))
         form = self.form()
         for part in form[1] if form else ():
             if part.filename is None:
@@ -146,12 +151,12 @@ class Req:
 
     def edit_params(self, edit: Callable[[str, str], str | None]) -> None:
         """edit(name, value) -> the new value, or None to drop the parameter; applied to query and form fields."""
-        query = []
-        for name, value in self.query:
-            new = edit(name, value)
-            if new is not None:
-                query.append((name, new))
-        self.query = query
+        self.query = _edit_pairs(self.query, edit)
+        if self._urlencoded():
+            pairs = parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+            edited = _edit_pairs(pairs, edit)
+            if edited != pairs:
+                self.body = urlencode(edited).encode("utf-8")
         form = self.form()
         if form:
             boundary, parts = form
@@ -166,7 +171,7 @@ class Req:
             self.set_form(boundary, kept)
 
     def set_param(self, name: str, value: str) -> None:
-        """Set a parameter where the request keeps its parameters (the form when it has one)."""
+        """Set a parameter where the request keeps its parameters (the form body when it has one)."""
         form = self.form()
         if form and self.method == "POST":
             boundary, parts = form
@@ -174,6 +179,9 @@ class Req:
             parts.append(Part(name, value.encode("utf-8"), None,
                               [("Content-Disposition", f'form-data; name="{name}"')]))
             self.set_form(boundary, parts)
+        elif self._urlencoded() and self.method == "POST":
+            pairs = parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+            self.body = urlencode([(k, v) for k, v in pairs if k != name] + [(name, value)]).encode("utf-8")
         else:
             self.query = [(k, v) for k, v in self.query if k != name] + [(name, value)]
 
@@ -207,18 +215,24 @@ class Resp:
             self.status = status
 
 
+def _edit_pairs(pairs: list[tuple[str, str]], edit: Callable[[str, str], str | None]) -> list[tuple[str, str]]:
+    out = []
+    for name, value in pairs:
+        new = edit(name, value)
+        if new is not None:
+            out.append((name, new))
+    return out
+
+
 # URLs
 
 
 def edit_query(url: str, edit: Callable[[str, str], str | None]) -> str:
     """`url` with each query parameter passed through edit(name, value) (None drops it)."""
     parts = urlsplit(url)
-    pairs = []
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        new = edit(name, value)
-        if new is not None:
-            pairs.append((name, new))
-    return urlunsplit(parts._replace(query=urlencode(pairs)))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    edited = _edit_pairs(pairs, edit)
+    return url if edited == pairs else urlunsplit(parts._replace(query=urlencode(edited)))
 
 
 def is_url(value: str) -> bool:

@@ -1,0 +1,70 @@
+"""Run the conformance suite through a fault proxy and read what it reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import embedded
+from .proxy import Fault, FaultProxy
+
+ROOT = Path(__file__).resolve().parents[3]  # the source checkout: tests/ and the root conftest.py
+RUN_TIMEOUT_S = 600.0
+
+
+@dataclass
+class SuiteRun:
+    """The suite's verdict on a subset of requirements, run through one proxy."""
+
+    fault: str | None
+    requirements: tuple[str, ...]
+    returncode: int
+    outcomes: dict[str, str]  # requirement ID -> outcome (pass, fail, untested, ...)
+    tests: list[dict] = field(default_factory=list)
+    output: str = ""
+    applied: int = 0  # requests the fault was applied to
+
+    @property
+    def failed(self) -> list[str]:
+        return [rid for rid in self.requirements if self.outcomes.get(rid) == "fail"]
+
+    @property
+    def ran(self) -> list[str]:
+        return [rid for rid in self.requirements if self.outcomes.get(rid) in ("pass", "fail")]
+
+
+def targets_toml(emu: embedded.EmbeddedEmulator, base_url: str) -> str:
+    """A targets file: all four APIs at `base_url` with the emulator's keys, a loopback image host."""
+    sections = emu.targets({"bind": "127.0.0.1:0"})
+    lines = []
+    for name, values in sections.items():
+        lines.append(f"[{name}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {json.dumps(base_url if key == 'base_url' else value)}")
+    return "\n".join(lines) + "\n"
+
+
+def run_suite(emu: embedded.EmbeddedEmulator, fault: Fault | None, requirements: tuple[str, ...], work: Path,
+              *, stop_at_first_failure: bool = True) -> SuiteRun:
+    """The suite's tests of `requirements` against `emu` seen through a proxy applying `fault` (None: faithful)."""
+    work.mkdir(parents=True, exist_ok=True)
+    with FaultProxy(emu.base_url, fault, emu.keys) as proxy:
+        targets = work / "targets.toml"
+        targets.write_text(targets_toml(emu, proxy.base_url), encoding="utf-8")
+        reports = work / "reports"
+        args = [sys.executable, "-m", "pytest", "tests", "--targets", str(targets), "--allow-destructive",
+                "--req", ",".join(requirements), "--reports", str(reports), "-p", "no:cacheprovider",
+                "-p", "fashion_conformance.faults.loopback", "-q", "-o", "addopts=",
+                *(["-x"] if stop_at_first_failure else [])]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FASHION_", "PYTEST_"))}
+        proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        applied = proxy.applied
+    doc_path = reports / "latest" / "conformance.json"
+    doc = json.loads(doc_path.read_text(encoding="utf-8")) if doc_path.is_file() else {}
+    outcomes = {r["id"]: r["outcome"] for r in doc.get("requirements", ())}
+    return SuiteRun(fault.name if fault else None, requirements, proc.returncode, outcomes, doc.get("tests", []),
+                    proc.stdout[-6000:] + proc.stderr[-3000:], applied)

@@ -1,0 +1,241 @@
+"""AI Fashion Maker v1.0 index requests that are accepted: what they add, update, delete and fail, as the index
+status, the services info and v1 search (on the same service IDs) show it."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import maker_kit as mk
+import pytest
+import v1_kit
+
+from fashion_conformance import checks
+from fashion_conformance.imagehost import factory
+
+CODE = mk.CODE
+V1_CODE = v1_kit.CODE
+IMAGE_MAX = mk.limit("index.image_max_bytes")
+ORDER = {s: i for i, s in enumerate(mk.STATUSES[:2])}  # reserved, running; then finished or failed
+POLL_S = 0.05
+
+
+def _found(v1, service: str, pid: str) -> bool:
+    """Whether v1 search by product ID finds `pid` (success) or not (-40050); anything else fails the test."""
+    ex = v1.call("search.product", path={"serviceID": service, "productID": pid}, params={"limit": 200})
+    if ex.header.get("resultCode") == V1_CODE["NotFoundProductIDError"]:
+        checks.error(ex, V1_CODE["NotFoundProductIDError"])
+        return False
+    checks.success(ex)
+    return True
+
+
+def _result_ids(v1, service: str, pid: str, **params) -> list[str]:
+    ex = v1.call("search.product", path={"serviceID": service, "productID": pid}, params={"limit": 200, **params})
+    return [it["productID"] for it in checks.success(ex)["items"]]
+
+
+def _counts(maker, item: dict, **expected: int) -> None:
+    got = {k: item[k] for k in expected}
+    mk.expect(maker, got == expected, f"index {item['id']}: expected counts {expected}, got {got}")
+
+
+def _status(maker, item: dict, status: str, why: str) -> None:
+    mk.expect(maker, item["status"] == status, f"index {item['id']}: {why}, so its status must be {status}")
+
+
+def _documents(maker, service: str, expected: int) -> None:
+    got = mk.service_info(maker, service)["documentCnt"]
+    mk.expect(maker, got == expected, f"documentCnt of {service} must be {expected}, got {got}")
+
+
+def _found_as(v1, service: str, wanted: dict[str, bool]) -> None:
+    got = {pid: _found(v1, service, pid) for pid in wanted}
+    mk.expect(v1, got == wanted, f"v1 search by product ID finds (True) or not (False): expected {wanted}, got {got}")
+
+
+def _plain_image(image_host) -> str:
+    return image_host.put("plain-white.png", factory.encode(factory.render(120, 120, []), "png"))
+
+
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-ACCEPTED", "MAKER-INDEX-ENABLE-ADDS", "MAKER-INDEX-FAILED-COUNT",
+                 "MAKER-INDEX-DISABLE-UNKNOWN", "MAKER-INDEX-COUNTS-SUM", "MAKER-INDEX-DOCUMENT-COUNT",
+                 "MAKER-INDEX-FINISHED-PARTIAL", "MAKER-SHARED-SERVICE-IDS", "MAKER-INDEX-ENABLE-UPDATES",
+                 "MAKER-INDEX-DISABLE-DELETES", "MAKER-INDEX-FAILED-ALL", "MAKER-SERVICE-LIST-DOCUMENT-RANGE")
+def test_index_add_update_delete(v1, maker, services, image_host):
+    gen, gone = image_host.generated, image_host.status_url(404)
+    with v1_kit.temp_service(v1, services, "crud") as service:
+        _documents(maker, service, 0)
+        first = [v1_kit.product(f"a{i}", gen(50 + i), category1_id="old") for i in range(1, 4)]
+        first += [v1_kit.product("a4", gone), v1_kit.product("a5", _plain_image(image_host)),
+                  v1_kit.product("ghost", gen(55), status=v1_kit.DISABLE)]
+        ex = v1_kit.submit_index(maker, service, v1_kit.jsonl(first))
+        first_id = checks.success(ex)["indexID"]
+        checks.that(ex, isinstance(first_id, str) and first_id, "data.indexID must be a non-empty string")
+        item = v1_kit.wait_index(maker, service, first_id)
+        _counts(maker, item, addCnt=3, failCnt=3, deleteCnt=0, updateCnt=0, totalCnt=6)
+        _status(maker, item, "finished", "some lines succeeded")
+        _documents(maker, service, 3)
+        _found_as(v1, service, {"a1": True, "a2": True, "a3": True, "a4": False, "a5": False, "ghost": False})
+
+        second = [v1_kit.product("a1", gen(51), category1_id="new"),
+                  v1_kit.product("a2", gen(52), status=v1_kit.DISABLE)]
+        ex = v1_kit.submit_index(maker, service, v1_kit.jsonl(second))
+        second_id = checks.success(ex)["indexID"]
+        checks.that(ex, second_id != first_id, "every index request gets its own indexID")
+        item = v1_kit.wait_index(maker, service, second_id)
+        _counts(maker, item, addCnt=0, failCnt=0, deleteCnt=1, updateCnt=1, totalCnt=2)
+        _documents(maker, service, 3 + 0 - 1)
+        _found_as(v1, service, {"a1": True, "a2": False})
+        mk.expect(v1, "a2" not in _result_ids(v1, service, "a3"), "a disabled product must not appear in results")
+        mk.expect(v1, _result_ids(v1, service, "a3", **{"filter.category1_id": "new"}) == ["a1"],
+                  "after the update only a1 carries category1_id=new")
+        mk.expect(v1, "a1" not in _result_ids(v1, service, "a3", **{"filter.category1_id": "old"}),
+                  "after the update a1 no longer carries category1_id=old")
+
+        item = v1_kit.index_products(maker, service, [v1_kit.product("b1", gone), v1_kit.product("b2", gone)])
+        _counts(maker, item, addCnt=0, failCnt=2, totalCnt=2)
+        _status(maker, item, "failed", "every line failed")
+        _documents(maker, service, 2)
+
+
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-FIRST-LINE-ONLY", "MAKER-INDEX-FIELD-MAX-LENGTH", "MAKER-INDEX-ENCODING",
+                 "MAKER-INDEX-FIELDS", "MAKER-INDEX-FINISHED-PARTIAL")
+def test_index_later_lines_malformed(v1, maker, services, image_host):
+    longest = {name: "x" * n for name, n in mk.MAX_LENGTH.items() if name not in ("status", "image_url")}
+    url = image_host.generated(61)
+    longest_line = v1_kit.product("m" * mk.MAX_LENGTH["product_id"], url + "#" + "x" * (mk.MAX_LENGTH["image_url"]
+                                  - len(url) - 1), **{k: v for k, v in longest.items() if k != "product_id"})
+    data = (v1_kit.jsonl([longest_line]) + b"this line is not json\n"
+            + v1_kit.jsonl([v1_kit.product("too-long", url, name="x" * (mk.MAX_LENGTH["name"] + 1)),
+                            v1_kit.product("jp", image_host.generated(62), name="\u30b7\u30e3\u30c4 \u9752")]))
+    with v1_kit.temp_service(v1, services, "lines") as service:
+        item = v1_kit.wait_index(maker, service, checks.success(v1_kit.submit_index(maker, service, data))["indexID"])
+        _counts(maker, item, addCnt=2, failCnt=2, totalCnt=4)
+        _status(maker, item, "finished", "two lines succeeded")
+        _found_as(v1, service, {longest_line["product_id"]: True, "jp": True, "too-long": False})
+
+
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-FORMATS")
+def test_index_jsonl_and_csv_agree(v1, maker, services, image_host):
+    lines = [v1_kit.product(f"f{i}", image_host.generated(70 + i), category2_id=f"c{i % 2}", s1="a,b\"c")
+             for i in range(5)]
+    with v1_kit.temp_service(v1, services, "jsonl") as as_jsonl, v1_kit.temp_service(v1, services, "csv") as as_csv:
+        items = {}
+        for service, fmt, data in ((as_jsonl, "jsonl", v1_kit.jsonl(lines)), (as_csv, "csv", mk.csv_bytes(lines))):
+            ex = v1_kit.submit_index(maker, service, data, fmt)
+            items[fmt] = v1_kit.wait_index(maker, service, checks.success(ex)["indexID"])
+            _counts(maker, items[fmt], addCnt=len(lines), failCnt=0, totalCnt=len(lines))
+        for pid in ("f0", "f3"):
+            got = [_result_ids(v1, s, pid, **{"filter.category2_id": "c0"}) for s in (as_jsonl, as_csv)]
+            mk.expect(v1, got[0] == got[1], f"the JSONL and CSV services must answer alike for {pid}: {got}")
+
+
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-LINK", "MAKER-INDEX-LINK-OVER-FILE", "MAKER-INDEX-LIST-FILENAME")
+def test_index_link(v1, maker, services, image_host):
+    linked = image_host.put("linked-products.jsonl", v1_kit.jsonl([v1_kit.product("k1", image_host.generated(81))]))
+    both = image_host.put("link-wins.jsonl", v1_kit.jsonl([v1_kit.product("k2", image_host.generated(82))]))
+    uploaded = v1_kit.jsonl([v1_kit.product("k3", image_host.generated(83))])
+    with v1_kit.temp_service(v1, services, "link") as service:
+        ex = maker.call("index.create", path={"serviceID": service}, params={"format": "jsonl"}, data={"link": linked})
+        item = v1_kit.wait_index(maker, service, checks.success(ex)["indexID"])
+        _counts(maker, item, addCnt=1, totalCnt=1)
+        mk.expect(maker, item["filename"] == "linked-products.jsonl", "filename: the link's last path segment")
+        ex = maker.call("index.create", path={"serviceID": service}, params={"format": "jsonl"}, data={"link": both},
+                        files={"file": ("uploaded.jsonl", uploaded)})
+        v1_kit.wait_index(maker, service, checks.success(ex)["indexID"])
+        _found_as(v1, service, {"k1": True, "k2": True, "k3": False})  # with link and file, the file is ignored
+        ex = v1_kit.submit_index(maker, service, uploaded, filename="my-upload.jsonl")
+        item = v1_kit.wait_index(maker, service, checks.success(ex)["indexID"])
+        mk.expect(maker, item["filename"] == "my-upload.jsonl", "filename: the uploaded file's name")
+
+
+def _image_lines(image_host, far_host) -> dict[str, tuple[str, bool]]:
+    """product ID -> (image URL, whether the image guide lets it be indexed)."""
+    tiny = factory.ItemSpec("rect", (40, 40, 40 + v1_kit.limit("image.min_item_px").value,
+                                     40 + v1_kit.limit("image.min_item_px").value), (200, 20, 20))
+    lines = {
+        "max-bytes": (image_host.generated(91, "jpeg", size=IMAGE_MAX.value), True),
+        "over-bytes": (image_host.generated(91, "jpeg", size=IMAGE_MAX.extra["reject_from"]), False),
+        "tiny-item": (image_host.put("tiny.png", factory.encode(factory.render(160, 160, [tiny]), "png")), False),
+    }
+    lines |= {f"fmt-{fmt}": (image_host.generated(92, fmt), True) for fmt in mk.limit("image.formats").value}
+    lines |= {f"fmt-{fmt}": (image_host.generated(92, fmt), False) for fmt in ("webp", "bmp", "tiff")}
+    if far_host is not None:
+        lines["far-port"] = (far_host.generated(93), False)
+    return lines
+
+
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-IMAGE-MAX-BYTES", "MAKER-INDEX-IMAGE-FORMATS", "MAKER-INDEX-IMAGE-MIN-ITEM-PX",
+                 "MAKER-INDEX-IMAGE-PORTS")
+def test_index_image_guide(request, v1, maker, services, image_host, target):
+    far = request.getfixturevalue("far_host") if getattr(target, "embedded", False) else None
+    lines = _image_lines(image_host, far)
+    with v1_kit.temp_service(v1, services, "img") as service:
+        item = v1_kit.index_products(maker, service, [v1_kit.product(pid, url) for pid, (url, _) in lines.items()])
+        wanted = {pid: ok for pid, (_, ok) in lines.items()}
+        _found_as(v1, service, wanted)
+        _counts(maker, item, addCnt=sum(wanted.values()), failCnt=len(wanted) - sum(wanted.values()))
+        if far is not None:
+            mk.expect(maker, far.requests == [], "an image on a refused port must not be fetched")
+
+
+def _statuses_until_final(maker, service: str, index_id: str) -> list[str]:
+    seen = []
+    deadline = time.monotonic() + v1_kit.WAIT_S
+    while time.monotonic() < deadline:
+        item = v1_kit.find_index(maker, service, index_id)
+        seen.append(item["status"] if item else "<absent>")
+        if seen[-1] in mk.FINAL and len(seen) > 1 and seen[-2] == seen[-1]:
+            return seen
+        time.sleep(POLL_S)
+    raise AssertionError(f"index {index_id} did not end within {v1_kit.WAIT_S:.0f} s: {seen[-5:]}")
+
+
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-CREATE-BUSY-40080", "MAKER-INDEX-STATUS-LIFECYCLE")
+def test_index_busy_and_lifecycle(v1, maker, services, image_host):
+    slow = v1_kit.jsonl([v1_kit.product(f"s{i}", image_host.generated(95 + i, delay=1.5)) for i in range(3)])
+    with v1_kit.temp_service(v1, services, "busy") as service:
+        index_id = checks.success(v1_kit.submit_index(maker, service, slow))["indexID"]
+        ex = v1_kit.submit_index(maker, service, slow)
+        checks.error(ex, CODE["TooManyRequestError"])
+        seen = _statuses_until_final(maker, service, index_id)
+        steps = [ORDER.get(s, len(ORDER)) for s in seen]
+        mk.expect(maker, "<absent>" not in seen and steps == sorted(steps), f"statuses must only move forward: {seen}")
+        mk.expect(maker, seen[0] not in mk.FINAL, f"images take 1.5 s: the index must be seen pending first: {seen}")
+        mk.expect(maker, seen[-1] == "finished", f"the slow index must end finished: {seen}")
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            answers = list(pool.map(lambda _: v1_kit.submit_index(maker, service, slow), range(3)))
+        accepted = [a for a in answers if a.header.get("isSuccessful")]
+        mk.expect(maker, len(accepted) == 1, f"of 3 simultaneous requests exactly one is accepted, not {len(accepted)}")
+        for a in answers:
+            if a not in accepted:
+                checks.error(a, CODE["TooManyRequestError"])
+        v1_kit.wait_index(maker, service, accepted[0].data["indexID"])
+
+
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-CREATE-QUOTA-40040", "MAKER-INDEX-REMAIN-COUNT", "MAKER-SERVICE-LIST-REMAIN-RANGE")
+def test_index_daily_quota(v1, maker, services, image_host):
+    quota = mk.limit("index.daily_quota").value
+    with v1_kit.temp_service(v1, services, "quota") as service:
+        remain = mk.service_info(maker, service)["remainInsertCnt"]
+        mk.expect(maker, remain == quota, f"a new service ID has {quota} index requests left, not {remain}")
+        for used in range(1, quota + 1):
+            v1_kit.index_products(maker, service, [v1_kit.product(f"q{used}", image_host.generated(100 + used))])
+            if used < quota:
+                checks.error(v1_kit.submit_index(maker, service, b""), CODE["NoDataError"])
+            remain = mk.service_info(maker, service)["remainInsertCnt"]
+            mk.expect(maker, remain == quota - used, f"after {used} accepted requests {quota - used} are left "
+                                                     f"(refused ones do not count), not {remain}")
+        ex = v1_kit.submit_index(maker, service, v1_kit.jsonl([v1_kit.product("q9", image_host.generated(109))]))
+        checks.error(ex, CODE["IndexQuotaExceededException"])
+        remain = mk.service_info(maker, service)["remainInsertCnt"]
+        mk.expect(maker, remain == 0, f"a refused request must not change remainInsertCnt (0), got {remain}")

@@ -1,0 +1,93 @@
+"""AI Fashion Maker v1.0 services info, response envelope, appKey-only auth, prefixes (E12), undefined APIs (E13)."""
+
+from __future__ import annotations
+
+import maker_kit as mk
+import pytest
+import v1_kit
+
+from fashion_conformance import checks, contracts
+
+CODE = mk.CODE
+QUOTA = mk.limit("index.daily_quota").value
+MAX_DOCS = mk.limit("index.max_docs_per_service").value
+PREFIX = contracts.api_info("maker")["prefix"]
+ALIASES = contracts.api_info("maker").get("prefix_aliases", [])
+ENVELOPE = ("MAKER-ENVELOPE-HTTP-200", "MAKER-ENVELOPE-HEADER-TYPES", "MAKER-ENVELOPE-SUCCESS",
+            "MAKER-ENVELOPE-ERROR", "MAKER-ENVELOPE-CODES-PER-ENDPOINT")
+
+
+@pytest.mark.req("MAKER-SERVICE-LIST-FIELDS", "MAKER-SERVICE-LIST-CONTENT", "MAKER-SERVICE-LIST-REMAIN-RANGE",
+                 "MAKER-SERVICE-LIST-DOCUMENT-RANGE", "MAKER-SHARED-SERVICE-IDS")
+def test_service_list_fields(v1, maker, idle_service):
+    ex = maker.call("service.list")
+    data = checks.success(ex)
+    names = [it["service"] for it in data["items"]]
+    checks.that(ex, data["totalService"] == len(names), "totalService must equal the number of items")
+    checks.that(ex, sorted(names) == sorted(v1_kit.service_names(v1)),
+                "every v1 service ID of the appKey must be listed exactly once")
+    for item in data["items"]:
+        checks.that(ex, type(item["remainInsertCnt"]) is int and 0 <= item["remainInsertCnt"] <= QUOTA,
+                    f"{item['service']}: remainInsertCnt must be an integer in 0..{QUOTA}")
+        checks.that(ex, type(item["documentCnt"]) is int and 0 <= item["documentCnt"] <= MAX_DOCS,
+                    f"{item['service']}: documentCnt must be an integer in 0..{MAX_DOCS}")
+    idle = next(it for it in data["items"] if it["service"] == idle_service)
+    checks.that(ex, idle["documentCnt"] == 0 and idle["remainInsertCnt"] == QUOTA,
+                f"the never-indexed {idle_service} must have documentCnt 0 and remainInsertCnt {QUOTA}")
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE", "PUT"])
+@pytest.mark.req("MAKER-SERVICE-LIST-NO-API-40400", "MAKER-SERVICE-LIST-URL-NOT-FOUND-4041007")
+def test_service_list_undefined_method(maker, method):
+    mk.no_api(maker.call("service.list", method=method))
+
+
+@pytest.mark.req("MAKER-SERVICE-LIST-UNAUTHORIZED-41000")
+def test_service_list_unauthorized(bad_maker):
+    checks.error(bad_maker.call("service.list"), CODE["UnauthorizedAppKey"])
+
+
+@pytest.mark.parametrize("suffix", ["/nothing", "/service", "/service/{service}", "/service/{service}/index/x",
+                                    "/indexes"])
+@pytest.mark.req("MAKER-UNKNOWN-PATH")
+def test_unknown_path(maker, idle_service, suffix):
+    path = PREFIX.replace("{appKey}", maker.appkey) + suffix.format(service=idle_service)
+    mk.no_api(maker.call("service.list", raw_path=path))
+
+
+@pytest.mark.destructive
+@pytest.mark.req(*ENVELOPE, "MAKER-AUTH-APPKEY-ONLY", "MAKER-PATH-PREFIX")
+def test_envelope_every_endpoint(v1, maker, bad_maker, services, history, idle_service, image_host):
+    checks.that(maker.call("service.list"), not any(h.lower() == "authorization" for h in maker.http.headers),
+                "the Maker client must send no secret key (E16)")
+    base = PREFIX.replace("{appKey}", maker.appkey) + "/"
+    for endpoint in ("index.create", "service.list", "index.list"):
+        checks.that(maker.history[-1], maker.path(endpoint, serviceID="x").startswith(base),
+                    f"{endpoint} must be addressed under the normative prefix {PREFIX}")
+    with v1_kit.temp_service(v1, services, "env") as service:
+        line = v1_kit.product("e1", image_host.generated(111))
+        pairs = [
+            (v1_kit.submit_index(maker, service, v1_kit.jsonl([line])), v1_kit.submit_index(maker, idle_service, b"")),
+            (maker.call("service.list"), bad_maker.call("service.list")),
+            (mk.index_list(maker, history.service), mk.index_list(maker, history.service, limit=0)),
+        ]
+        for ok, refused in pairs:
+            v1_kit.envelope_ok(ok)
+            checks.success(ok)
+            v1_kit.envelope_ok(refused)
+            checks.not_success(refused)
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+@pytest.mark.req("MAKER-PATH-PREFIX")
+def test_alias_prefix_served(maker, history, idle_service, target, alias):
+    """E12: the index URI table's prefix is answered like the normative one (the emulator's decision)."""
+    v1_kit.need_embedded(target)
+    real, other = PREFIX.replace("{appKey}", maker.appkey), alias.replace("{appKey}", maker.appkey)
+    ex = maker.call("index.list", raw_path=maker.path("index.list", serviceID=history.service).replace(real, other),
+                    params={"start": 0, "limit": 10})
+    checks.that(ex, checks.success(ex)["total"] == len(history.ids), "the alias must list the same indexes")
+    checks.success(maker.call("service.list", raw_path=maker.path("service.list").replace(real, other)))
+    ex = maker.call("index.create", raw_path=maker.path("index.create", serviceID=idle_service).replace(real, other),
+                    params={"format": "jsonl"}, files={"file": ("empty.jsonl", b"")})
+    checks.error(ex, CODE["NoDataError"])

@@ -1,0 +1,95 @@
+"""Tagger: every refusal - the fail envelope {data {}, status fail, error {code, message}}, an HTTP 4xx status
+(E19), never 5xx or code 500; 823 admitted by the error schema; arbitrary bodies never break the service."""
+
+from __future__ import annotations
+
+import pytest
+import tagger_support as ts
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fashion_conformance import checks, contracts
+
+PREFIX_ONLY = "data:image/png;base64,"
+
+
+def refusals(image_host, product_url) -> dict[str, tuple[int, dict]]:
+    """name -> (expected code, keyword arguments of ts.post) for one request of every refusal class."""
+    image = ts.url_image(product_url)
+    return {
+        "invalid json": (824, {"content": b"{"}),
+        "image.type": (804, {"payload": {"image": {"type": "file", "content": product_url}}}),
+        "base64": (802, {"payload": {"image": {"type": "base64", "content": PREFIX_ONLY + "!!!!"}}}),
+        "url": (803, {"payload": ts.body(ts.url_image(image_host.status_url(404)))}),
+        "format": (805, {"payload": ts.body(ts.url_image(image_host.put("tagger-err.txt", b"no picture\n")))}),
+        "detection": (825, {"payload": ts.body(image, detection=["HATS"])}),
+        "language": (826, {"payload": ts.body(image), "lang": "jp"}),
+        "wrong key": (609, {"payload": ts.body(image), "headers": {"x-api-key": "not-the-key"}}),
+    }
+
+
+CASES = ["invalid json", "image.type", "base64", "url", "format", "detection", "language"]
+
+
+@pytest.mark.req("TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-TAGS-INTERNAL-500")
+@pytest.mark.parametrize("case", CASES)
+def test_tags_refusal_body_is_fail_envelope(tagger, image_host, product_url, case):
+    code, kwargs = refusals(image_host, product_url)[case]
+    ex = ts.post(tagger, **kwargs)
+    checks.error(ex, code)
+    body = ex.json
+    checks.that(ex, body["data"] == {} and isinstance(body["error"]["message"], str) and body["error"]["message"],
+                "a refusal carries data {} and a non-empty error.message")
+
+
+@pytest.mark.req("TAGGER-RESPONSE-ERROR-HTTP-STATUS")
+@pytest.mark.parametrize("case", [*CASES, "wrong key"])
+def test_tags_refusal_comes_with_4xx_status(tagger, image_host, product_url, case):
+    _, kwargs = refusals(image_host, product_url)[case]
+    ex = ts.post(tagger, **kwargs)
+    checks.that(ex, 400 <= ex.status < 500, f"a refusal caused by the request ({case}) comes with HTTP 4xx (E19)")
+
+
+@pytest.mark.req("TAGGER-RESPONSE-ERROR-HTTP-STATUS", "TAGGER-AUTH-KEY-REQUIRED")
+def test_tags_refusal_without_key_comes_with_4xx_status(keyless, product_url):
+    ex = ts.post(keyless, ts.body(ts.url_image(product_url)))
+    checks.that(ex, 400 <= ex.status < 500, "a request without x-api-key is refused with HTTP 4xx (E19)")
+
+
+@pytest.mark.req("TAGGER-TAGS-USAGE-823", "TAGGER-RESPONSE-ERROR-ENVELOPE")
+def test_tags_usage_exceeded_code_is_admitted_by_the_error_schema():
+    """The suite never spends the quota; it only makes sure an 823 refusal would be judged conformant."""
+    code = 823
+    envelope = {"data": {}, "status": "fail", "error": {"code": code, "message": contracts.code_message("tagger", code)}}
+    assert code in ts.CODES
+    assert contracts.validate("tagger", "tags", "error", envelope) == []
+
+
+_SCALAR = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
+_JSON = st.recursive(_SCALAR, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                            max_size=4), max_leaves=12)
+_IMAGE = st.fixed_dictionaries({}, optional={"type": st.sampled_from([*ts.IMAGE_TYPES, "file"]) | _SCALAR,
+                                             "content": _JSON})
+_BODY = st.fixed_dictionaries({}, optional={"image": _IMAGE | _JSON, "context": _JSON | st.fixed_dictionaries(
+    {}, optional={"detection": st.lists(st.sampled_from([*ts.DETECTION, "HATS"])) | _JSON, "price": _JSON})})
+
+
+def _safe(payload, product_url):
+    """The generated body with any url content pointed at the image host (the suite fetches nothing else)."""
+    image = payload.get("image") if isinstance(payload, dict) else None
+    if isinstance(image, dict) and image.get("type") == "url" and "content" in image:
+        image["content"] = product_url if isinstance(image["content"], str) else image["content"]
+    return payload
+
+
+@pytest.mark.req("TAGGER-TAGS-INTERNAL-500", "TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-RESPONSE-SUCCESS-ENVELOPE")
+@ts.FUZZ
+@given(payload=_BODY | _JSON)
+def test_tags_post_arbitrary_json_is_tagged_or_refused_never_broken(tagger, product_url, payload):
+    ex = ts.post(tagger, _safe(payload, product_url))
+    body = ex.json if isinstance(ex.json, dict) else {}
+    if body.get("status") == "ok":
+        checks.success(ex)
+        return
+    code = ts.fail_envelope(ex)
+    checks.that(ex, code != 500, "a malformed request is the client's fault, never code 500")

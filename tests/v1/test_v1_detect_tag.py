@@ -1,0 +1,179 @@
+"""AI Fashion v1.0 detect and tag: answer fields, geometry, item_limit, languages, errors."""
+
+from __future__ import annotations
+
+import pytest
+import v1_kit as kit
+
+from fashion_conformance import checks
+from fashion_conformance.imagehost import factory
+
+CODE = kit.CODE
+ITEM_LIMIT = kit.limit("tag.item_limit")
+LANGS = kit.limit("tag.lang")
+MIN_IOU = 0.5
+
+
+@pytest.fixture(scope="session")
+def scene_url(image_host, scene) -> str:
+    return image_host.put(*scene.file("png"))
+
+
+def _detect(v1, service: str, url: str):
+    return v1.call("detect", path={"serviceID": service}, params={"path": url})
+
+
+def _tag(v1, service: str, url: str, **params):
+    return v1.call("tag", path={"serviceID": service}, params={"path": url, **params})
+
+
+def _labels(item: dict) -> list[str]:
+    return [label["label"] for tag in item["tags"] for label in tag["labels"]]
+
+
+def _width(item: dict) -> float:
+    return item["b1"][0] - item["b0"][0]
+
+
+# ------------------------------------------------------------------ detect
+
+@pytest.mark.req("V1-DETECT-FIELDS", "V1-DETECT-TOTALCOUNT", "V1-DETECT-GEOMETRY-RANGE", "V1-DETECT-GEOMETRY-BOX",
+                 "V1-DETECT-SCORE")
+def test_detect_answer_fields(v1, v1_service, scene_url, scene):
+    ex = _detect(v1, v1_service, scene_url)
+    data = checks.success(ex)
+    checks.that(ex, isinstance(data["query"], str), "data.query must be a string")
+    checks.that(ex, data["totalCount"] == len(data["items"]), "totalCount must equal the number of items")
+    for item in kit.items_of(ex, at_least=len(scene.items)):
+        checks.that(ex, isinstance(item["link"], str) and item["link"], "every item needs a non-empty link")
+        checks.that(ex, 0 < item["score"] <= 1, f"score {item['score']} must lie in (0, 1]")
+        kit.box_ok(ex, item)
+
+
+@pytest.mark.req("V1-DETECT-GEOMETRY-LOCATION")
+def test_detect_boxes_cover_garments(v1, v1_service, scene_url, scene):
+    ex = _detect(v1, v1_service, scene_url)
+    items = kit.items_of(ex, at_least=len(scene.items))
+    for spec in scene.items:
+        best = max(kit.iou(it, spec.box, scene.width, scene.height) for it in items)
+        checks.that(ex, best >= MIN_IOU, f"the {spec.kind} at {spec.box} px must be boxed (best IoU {best:.2f})")
+
+
+@pytest.mark.req("V1-DETECT-NO-ITEM")
+def test_detect_plain_image(v1, v1_service, image_host):
+    url = image_host.put("plain.png", factory.encode(factory.render(200, 200, []), "png"))
+    ex = _detect(v1, v1_service, url)
+    data = checks.success(ex)
+    checks.that(ex, data["totalCount"] == 0 and data["items"] == [], "a plain image has no fashion item")
+
+
+@pytest.mark.req("V1-IMAGE-MIN-ITEM-PX")
+def test_detect_tag_skip_tiny_item(v1, v1_service, scene_url, scene):
+    tiny = scene.small[0]
+    for ex in (_detect(v1, v1_service, scene_url), _tag(v1, v1_service, scene_url, item_limit=ITEM_LIMIT.max)):
+        items = kit.items_of(ex, at_least=1)
+        hits = [it for it in items if kit.iou(it, tiny.box, scene.width, scene.height) > 0]
+        checks.that(ex, not hits, f"the {tiny.box} px item (both sides <= the minimum) must not be recognised")
+        checks.that(ex, len(items) == min(len(scene.items), ITEM_LIMIT.max),
+                    f"the {len(scene.items)} larger garments must be recognised")
+
+
+@pytest.mark.req("V1-DETECT-INVALID-40000")
+def test_detect_without_path(v1, v1_service):
+    checks.error(v1.call("detect", path={"serviceID": v1_service}), CODE["InvalidParam"])
+
+
+@pytest.mark.req("V1-DETECT-SERVICE-42000")
+def test_detect_unknown_service(v1, services, scene_url):
+    checks.error(_detect(v1, services.name("nosuch"), scene_url), CODE["NotExistServiceID"])
+
+
+@pytest.mark.req("V1-DETECT-UNAUTHORIZED-41000")
+def test_detect_unauthorized(bad_v1, v1_service, scene_url):
+    checks.error(_detect(bad_v1, v1_service, scene_url), CODE["UnauthorizedAppKey"])
+
+
+# ------------------------------------------------------------------ tag
+
+@pytest.mark.req("V1-TAG-FIELDS", "V1-TAG-TOTALCOUNT", "V1-TAG-GEOMETRY", "V1-TAG-SCORES")
+def test_tag_answer_fields(v1, v1_service, scene_url):
+    ex = _tag(v1, v1_service, scene_url, item_limit=ITEM_LIMIT.max)
+    data = checks.success(ex)
+    checks.that(ex, isinstance(data["query"], str), "data.query must be a string")
+    checks.that(ex, data["totalCount"] == len(data["items"]), "totalCount must equal the number of items answered")
+    for item in kit.items_of(ex):
+        checks.that(ex, isinstance(item["type"], str) and item["type"], "every item needs a type")
+        checks.that(ex, 0 < item["score"] <= 1, f"item score {item['score']} must lie in (0, 1]")
+        checks.that(ex, bool(item["tags"]), "every item needs tags")
+        for tag in item["tags"]:
+            checks.that(ex, isinstance(tag["attribute"], str), "every tag needs an attribute name")
+            checks.that(ex, all(isinstance(lb["label"], str) and 0 <= lb["score"] <= 1 for lb in tag["labels"]),
+                        f"labels of {tag['attribute']} need a text and a score in [0, 1]")
+        kit.box_ok(ex, item)
+
+
+@pytest.mark.parametrize("item_limit", range(ITEM_LIMIT.min, ITEM_LIMIT.max + 1))
+@pytest.mark.req("V1-TAG-ITEM-LIMIT-RANGE", "V1-TAG-ITEM-LIMIT-MAX-ITEMS", "V1-TAG-SORT-WIDTH")
+def test_tag_item_limit(v1, v1_service, scene_url, scene, item_limit):
+    widths = sorted((_width(it) for it in kit.items_of(_detect(v1, v1_service, scene_url))), reverse=True)
+    ex = _tag(v1, v1_service, scene_url, item_limit=item_limit)
+    items = kit.items_of(ex)
+    got = [_width(it) for it in items]
+    checks.that(ex, len(items) == min(item_limit, len(scene.items)),
+                f"{len(scene.items)} garments and item_limit={item_limit}: expected {min(item_limit, len(scene.items))}")
+    checks.that(ex, got == sorted(got, reverse=True), f"items must be ordered by width, widest first: {got}")
+    checks.that(ex, all(abs(g - w) <= kit.GEOMETRY_TOL for g, w in zip(got, widths, strict=False)),
+                f"the widest items must be chosen: widths {got}, detected {widths}")
+
+
+@pytest.mark.req("V1-TAG-ITEM-LIMIT-DEFAULT")
+def test_tag_item_limit_default(v1, v1_service, scene_url):
+    ex = _tag(v1, v1_service, scene_url)
+    checks.that(ex, len(kit.items_of(ex)) == ITEM_LIMIT.default, f"without item_limit: {ITEM_LIMIT.default} item")
+
+
+@pytest.mark.parametrize("item_limit", [ITEM_LIMIT.min - 1, ITEM_LIMIT.max + 1, -1, "a", "1.5", ""])
+@pytest.mark.req("V1-TAG-ITEM-LIMIT-RANGE")
+def test_tag_item_limit_invalid(v1, v1_service, scene_url, item_limit):
+    checks.error(_tag(v1, v1_service, scene_url, item_limit=item_limit), CODE["InvalidParam"])
+
+
+@pytest.mark.req("V1-TAG-LANG-VALUES", "V1-TAG-LANG-LABELS", "V1-TAG-LANG-STRUCTURE")
+def test_tag_languages(v1, v1_service, scene_url):
+    asked = {lang: _tag(v1, v1_service, scene_url, lang=lang, item_limit=ITEM_LIMIT.max) for lang in LANGS.value}
+    ex = _tag(v1, v1_service, scene_url, item_limit=ITEM_LIMIT.max)
+    default = kit.items_of(ex)
+    checks.that(ex, [_labels(it) for it in default] == [_labels(it) for it in kit.items_of(asked[LANGS.default])],
+                f"without lang the labels must be those of lang={LANGS.default}")
+
+    def shape(items):
+        return [(it["type"], it["b0"], it["b1"], [t["attribute"] for t in it["tags"]]) for it in items]
+
+    for lang, lang_ex in asked.items():
+        items = kit.items_of(lang_ex)
+        checks.that(lang_ex, shape(items) == shape(default),
+                    f"lang={lang} may change label texts only, not types, boxes or attributes")
+        if lang != LANGS.default:
+            checks.that(lang_ex, all(_labels(a) != _labels(b) for a, b in zip(items, default, strict=True)),
+                        f"lang={lang} labels must differ from the {LANGS.default} ones")
+
+
+@pytest.mark.parametrize("lang", ["ja", "fr", "zh", "EN"])
+@pytest.mark.req("V1-TAG-LANG-INVALID")
+def test_tag_lang_invalid(v1, v1_service, scene_url, lang):
+    checks.error(_tag(v1, v1_service, scene_url, lang=lang), CODE["InvalidParam"])
+
+
+@pytest.mark.req("V1-TAG-INVALID-40000")
+def test_tag_without_path(v1, v1_service):
+    checks.error(v1.call("tag", path={"serviceID": v1_service}), CODE["InvalidParam"])
+
+
+@pytest.mark.req("V1-TAG-SERVICE-42000")
+def test_tag_unknown_service(v1, services, scene_url):
+    checks.error(_tag(v1, services.name("nosuch"), scene_url), CODE["NotExistServiceID"])
+
+
+@pytest.mark.req("V1-TAG-UNAUTHORIZED-41000")
+def test_tag_unauthorized(bad_v1, v1_service, scene_url):
+    checks.error(_tag(bad_v1, v1_service, scene_url), CODE["UnauthorizedAppKey"])

@@ -1,0 +1,246 @@
+"""v2 detect and tag: item geometry, links, scores, itemLimit, lang, and their parameter errors.
+
+Sources: nhn-ai-fashion-v2.0-api-guide.ko.txt / 카메라 검색 > 패션 아이템 감지; 딥 태깅 > 패션 아이템 태그 감지
+(errata E208, E210, E214). Scenes are drawn by the image factory, so every item's box is known.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from fashion_conformance import checks
+from fashion_conformance.imagehost import factory
+
+from . import helpers as h
+
+pytestmark = pytest.mark.destructive
+
+INVALID, NOT_EXIST = h.code("InvalidParam"), h.code("NotExistService")
+ITEM_LIMIT, LANG = h.lim("tag.item_limit"), h.lim("tag.lang")
+W, H = 900, 450
+# Five garments side by side, widths 280 > 200 > 150 > 100 > 60 px (none overlaps another).
+SCENE = (
+    factory.ItemSpec("shirt", (20, 40, 300, 240), (200, 40, 40)),
+    factory.ItemSpec("pants", (330, 30, 530, 420), (30, 60, 160)),
+    factory.ItemSpec("skirt", (560, 40, 710, 200), (40, 150, 60), "stripe"),
+    factory.ItemSpec("bag", (740, 40, 840, 160), (120, 70, 30)),
+    factory.ItemSpec("rect", (600, 280, 660, 380), (230, 160, 20)),
+)
+ONE = factory.ItemSpec("dress", (140, 60, 300, 380), (150, 40, 120))
+SCRIPTS = {"ko": re.compile(r"[\uac00-\ud7a3]"), "ja": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")}
+
+
+@pytest.fixture(scope="module")
+def scene_url(image_host) -> str:
+    return image_host.put("v2-scene.png", factory.encode(factory.render(W, H, list(SCENE)), "png"))
+
+
+@pytest.fixture(scope="module")
+def one_item_url(image_host) -> str:
+    return image_host.put("v2-one.png", factory.encode(factory.render(400, 440, [ONE]), "png"))
+
+
+def detect(v2, service, **params):
+    return v2.call("detect", path={"serviceName": service}, params=params)
+
+
+def tag(v2, service, **params):
+    return v2.call("tag", path={"serviceName": service}, params=params)
+
+
+def fractions(spec: factory.ItemSpec, width: int, height: int) -> tuple[float, ...]:
+    x0, y0, x1, y1 = spec.box
+    return x0 / width, y0 / height, x1 / width, y1 / height
+
+
+def box_of(item) -> tuple[float, ...]:
+    return (*item["b0"], *item["b1"])
+
+
+def labels(items) -> list[str]:
+    return [lab["label"] for it in items for t in it["tags"] for lab in t["labels"]]
+
+
+# ---------------------------------------------------------------- detect
+
+
+@pytest.mark.req(
+    "V2-DETECT-PATH-PARAM",
+    "V2-DETECT-ITEM-FIELDS",
+    "V2-DETECT-QUERY",
+    "V2-DETECT-TOTAL-COUNT",
+    "V2-GEOMETRY-RANGE",
+    "V2-GEOMETRY-ORDER",
+    "V2-GEOMETRY-CENTER",
+    "V2-DETECT-SCORE-RANGE",
+    "V2-DETECT-LINK-PER-ITEM",
+    "V2-GEOMETRY-BOX-LOCATES-ITEM",
+)
+def test_detect_scene_items(v2, catalog, scene_url):
+    ex = detect(v2, catalog.service, path=scene_url)
+    data = checks.success(ex)
+    items = data["items"]
+    checks.that(ex, isinstance(data.get("query"), str), "data.query is present and a string (E210)")
+    checks.that(
+        ex, data["totalCount"] == len(items), f"totalCount {data['totalCount']} equals {len(items)} items"
+    )
+    checks.that(ex, len(items) == len(SCENE), f"all {len(SCENE)} separate garments of the scene are detected")
+    for it in items:
+        h.check_geometry(ex, it)
+        checks.that(ex, isinstance(it["link"], str) and it["link"], "every item has a non-empty link")
+    links = [it["link"] for it in items]
+    checks.that(ex, len(set(links)) == len(links), "links of different items of one image differ")
+    for spec in SCENE:
+        want = fractions(spec, W, H)
+        best = max((h.iou(want, box_of(it)) for it in items), default=0.0)
+        checks.that(
+            ex, best >= 0.5, f"the {spec.kind} at {spec.box} is covered by a box (best IoU {best:.2f})"
+        )
+
+
+@pytest.mark.req("V2-GEOMETRY-BOX-LOCATES-ITEM", "V2-GEOMETRY-CENTER", "V2-DETECT-PATH-PARAM")
+def test_detect_one_item_box(v2, catalog, one_item_url):
+    ex = detect(v2, catalog.service, path=one_item_url)
+    items = checks.success(ex)["items"]
+    checks.that(ex, len(items) == 1, "one garment on a plain background is one item")
+    h.check_geometry(ex, items[0])
+    score = h.iou(fractions(ONE, 400, 440), box_of(items[0]))
+    checks.that(ex, score >= 0.5, f"the box covers the garment (IoU {score:.2f} >= 0.5)")
+
+
+@pytest.mark.req("V2-DETECT-NO-ITEM")
+def test_detect_plain_background(v2, catalog, image_host):
+    url = image_host.put("v2-blank.png", factory.encode(factory.render(300, 300, [], (240, 240, 240)), "png"))
+    ex = detect(v2, catalog.service, path=url)
+    data = checks.success(ex)
+    checks.that(
+        ex,
+        data["totalCount"] == 0 and data["items"] == [],
+        "an image without fashion items: success with totalCount 0 and no items (E214)",
+    )
+
+
+@pytest.mark.req("V2-DETECT-INVALID-40000")
+@pytest.mark.parametrize("params", [{}, {"path": ""}], ids=["missing", "empty"])
+def test_detect_without_path(v2, catalog, params):
+    checks.error(detect(v2, catalog.service, **params), INVALID)
+
+
+@pytest.mark.req("V2-DETECT-NOT-EXIST-42000", "V2-TAG-NOT-EXIST-42000")
+def test_detect_and_tag_unknown_service(v2, run_prefix, one_item_url):
+    checks.error(detect(v2, f"{run_prefix}-nosuch", path=one_item_url), NOT_EXIST)
+    checks.error(tag(v2, f"{run_prefix}-nosuch", path=one_item_url), NOT_EXIST)
+
+
+# ---------------------------------------------------------------- tag
+
+
+@pytest.mark.req(
+    "V2-TAG-PATH-PARAM",
+    "V2-TAG-ITEM-FIELDS",
+    "V2-TAG-QUERY",
+    "V2-TAG-TOTAL-COUNT",
+    "V2-TAG-SCORE-RANGE",
+    "V2-TAG-ITEM-LIMIT-MAX",
+    "V2-TAG-ORDER-WIDTH",
+    "V2-TAG-ITEM-LIMIT-RANGE",
+    "V2-GEOMETRY-RANGE",
+    "V2-GEOMETRY-ORDER",
+    "V2-GEOMETRY-CENTER",
+)
+@pytest.mark.parametrize("limit", range(ITEM_LIMIT.min, ITEM_LIMIT.max + 1))
+def test_tag_widest_items_first(v2, catalog, scene_url, limit):
+    ex = tag(v2, catalog.service, path=scene_url, itemLimit=limit)
+    data = checks.success(ex)
+    items = data["items"]
+    checks.that(ex, isinstance(data.get("query"), str), "data.query is present and a string")
+    checks.that(
+        ex, data["totalCount"] == len(items), f"totalCount {data['totalCount']} equals {len(items)} items"
+    )
+    checks.that(ex, len(items) == limit, f"a scene of {len(SCENE)} garments gives itemLimit={limit} items")
+    for it in items:
+        h.check_geometry(ex, it)
+        checks.that(ex, it["tags"], "every tagged item carries tags")
+        for t in it["tags"]:
+            for lab in t["labels"]:
+                checks.that(ex, 0 < lab["score"] <= 1, f"label score {lab['score']} lies in (0, 1]")
+    widths = [it["b1"][0] - it["b0"][0] for it in items]
+    checks.that(ex, widths == sorted(widths, reverse=True), f"items sorted by width, widest first: {widths}")
+    expected = sorted(((s.box[2] - s.box[0]) / W for s in SCENE), reverse=True)[:limit]
+    checks.that(
+        ex,
+        all(abs(w - e) <= 4 / W for w, e in zip(widths, expected, strict=True)),
+        f"the items are the {limit} widest of the scene: widths {widths}, expected {expected}",
+    )
+
+
+@pytest.mark.req("V2-TAG-ITEM-LIMIT-DEFAULT", "V2-TAG-LANG-DEFAULT", "V2-TAG-LANG-VALUES")
+def test_tag_defaults(v2, catalog, scene_url):
+    ex = tag(v2, catalog.service, path=scene_url)
+    data = checks.success(ex)
+    checks.that(
+        ex, len(data["items"]) <= ITEM_LIMIT.default, f"without itemLimit at most {ITEM_LIMIT.default} item"
+    )
+    en = checks.success(tag(v2, catalog.service, path=scene_url, lang=LANG.default))
+    checks.that(ex, data["items"] == en["items"], f"without lang the answer equals lang={LANG.default}")
+
+
+@pytest.mark.req("V2-TAG-LANG-VALUES", "V2-TAG-LANG-LABELS", "V2-TAG-ATTRIBUTE-NAMES")
+def test_tag_labels_follow_lang(v2, catalog, scene_url):
+    answers = {}
+    for lang in LANG.value:
+        ex = tag(v2, catalog.service, path=scene_url, lang=lang, itemLimit=ITEM_LIMIT.max)
+        answers[lang] = (ex, checks.success(ex)["items"])
+    ex_en, en = answers["en"]
+    checks.that(
+        ex_en,
+        not any(p.search(lab) for p in SCRIPTS.values() for lab in labels(en)),
+        "English labels carry no Korean or Japanese script",
+    )
+    for lang, pattern in SCRIPTS.items():
+        ex, items = answers[lang]
+        checks.that(
+            ex, any(pattern.search(lab) for lab in labels(items)), f"lang={lang} gives labels in its script"
+        )
+        checks.that(ex, labels(items) != labels(en), f"lang={lang} labels differ from English ones")
+        checks.that(
+            ex,
+            [[t["attribute"] for t in it["tags"]] for it in items]
+            == [[t["attribute"] for t in it["tags"]] for it in en],
+            "attribute names do not depend on lang",
+        )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param(
+            {"itemLimit": ITEM_LIMIT.min - 1}, marks=pytest.mark.req("V2-TAG-ITEM-LIMIT-RANGE"), id="limit-0"
+        ),
+        pytest.param(
+            {"itemLimit": ITEM_LIMIT.max + 1}, marks=pytest.mark.req("V2-TAG-ITEM-LIMIT-RANGE"), id="limit-5"
+        ),
+        pytest.param({"itemLimit": "two"}, marks=pytest.mark.req("V2-TAG-ITEM-LIMIT-RANGE"), id="limit-text"),
+        pytest.param({"lang": "jp"}, marks=pytest.mark.req("V2-TAG-LANG-INVALID"), id="lang-jp"),
+        pytest.param({"lang": "zh"}, marks=pytest.mark.req("V2-TAG-LANG-INVALID"), id="lang-zh"),
+        pytest.param({"lang": "EN"}, marks=pytest.mark.req("V2-TAG-LANG-INVALID"), id="lang-upper"),
+        pytest.param({"path": None}, id="path-missing"),
+        pytest.param({"path": ""}, id="path-empty"),
+    ],
+)
+@pytest.mark.req("V2-TAG-INVALID-40000")
+def test_tag_invalid_params(v2, catalog, one_item_url, params):
+    query = {"path": one_item_url} | params
+    checks.error(tag(v2, catalog.service, **{k: v for k, v in query.items() if v is not None}), INVALID)
+
+
+@pytest.mark.req("V2-DETECT-NO-ITEM")
+def test_tag_plain_background(v2, catalog, image_host):
+    url = image_host.put("v2-blank-tag.png", factory.encode(factory.render(300, 300, []), "png"))
+    ex = tag(v2, catalog.service, path=url)
+    data = checks.success(ex)
+    checks.that(
+        ex, data["totalCount"] == 0 and data["items"] == [], "no fashion item: zero tagged items (E214)"
+    )

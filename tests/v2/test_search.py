@@ -1,0 +1,467 @@
+"""v2 searches: by product id, by detected item link, by image (URL or upload); parameters, results, filters.
+
+Sources: nhn-ai-fashion-v2.0-api-guide.ko.txt / 유사 이미지 상품 추천, 카메라 검색, API 공통 정보 > 필터링 가이드
+(errata E1, E2, E10, E11, E15). The catalog fixture indexed every product, so each result can be checked
+field by field and every filter against filters.matches.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from fashion_conformance import checks, filters
+from fashion_conformance.imagehost import factory
+
+from . import helpers as h
+from .conftest import DUPLICATES, SEARCH_KINDS, VALUES
+
+pytestmark = pytest.mark.destructive
+
+INVALID, NOT_EXIST = h.code("InvalidParam"), h.code("NotExistService")
+NOT_FOUND_PRODUCT, NO_ITEMS = h.code("NotFoundProductId"), h.code("NoDetectedFashionItems")
+LIMIT = h.lim("search.limit")
+HYPO = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+KIND_INVALID = {
+    "product": "V2-SEARCH-PRODUCT-INVALID-40000",
+    "link": "V2-SEARCH-LINK-INVALID-40000",
+    "image": "V2-SEARCH-IMAGE-INVALID-40000",
+}
+KIND_NOT_EXIST = {
+    "product": "V2-SEARCH-PRODUCT-NOT-EXIST-42000",
+    "link": "V2-SEARCH-LINK-NOT-EXIST-42000",
+    "image": "V2-SEARCH-IMAGE-NOT-EXIST-42000",
+}
+KIND_QUERY = {
+    "product": "V2-SEARCH-QUERY",
+    "link": "V2-SEARCH-QUERY",
+    "image": "V2-SEARCH-IMAGE-QUERY-OPTIONAL",
+}
+
+
+def kinds(*reqs: str, extra: dict[str, str] | None = None) -> list:
+    """The three searches as parameters, each marked with `reqs` (+ its own requirement from `extra`)."""
+    return [
+        pytest.param(k, marks=pytest.mark.req(*reqs, *([extra[k]] if extra else [])), id=k)
+        for k in SEARCH_KINDS
+    ]
+
+
+def check_results(
+    ex, catalog, *, limit: int, min_similarity: float | None = None, clauses: tuple[filters.Clause, ...] = ()
+) -> list[dict]:
+    """The answer succeeded and its items are products of the catalog that satisfy every stated bound."""
+    items = h.items_of(ex)
+    checks.that(ex, len(items) <= limit, f"at most limit={limit} items; got {len(items)}")
+    for it in items:
+        p = catalog.products.get(it["productId"])
+        checks.that(ex, p is not None, f"item {it['productId']!r} is a product indexed in the service")
+        if min_similarity is not None:
+            checks.that(
+                ex,
+                it["similarity"] >= min_similarity,
+                f"similarity {it['similarity']} of {it['productId']} >= minSimilarity {min_similarity}",
+            )
+        if clauses:
+            checks.that(
+                ex,
+                filters.matches(clauses, h.record_of(p)),
+                f"item {it['productId']} {h.record_of(p)} satisfies the filters {clauses}",
+            )
+    return items
+
+
+# ---------------------------------------------------------------- parameters
+
+
+@pytest.mark.parametrize("kind", kinds("V2-SEARCH-LIMIT-RANGE", "V2-SEARCH-LIMIT-MAX-ITEMS"))
+@pytest.mark.parametrize("limit", [LIMIT.min, 3, LIMIT.max])
+def test_search_limit_accepted(search, catalog, kind, limit):
+    check_results(search(kind, limit=limit), catalog, limit=limit)
+
+
+@pytest.mark.parametrize("kind", kinds("V2-SEARCH-LIMIT-RANGE", extra=KIND_INVALID))
+@pytest.mark.parametrize("limit", [None, LIMIT.min - 1, LIMIT.max + 1, -5, "abc", "1.5", ""])
+def test_search_limit_refused(search, kind, limit):
+    ex = search(kind) if limit is None else search(kind, limit=limit)
+    checks.error(ex, INVALID)
+
+
+@pytest.mark.req("V2-SEARCH-LIMIT-MAX-ITEMS", "V2-SEARCH-LIMIT-RANGE")
+@HYPO
+@given(limit=st.integers(LIMIT.min, LIMIT.max), kind=st.sampled_from(SEARCH_KINDS))
+def test_search_limit_any_valid_value(search, catalog, limit, kind):
+    check_results(search(kind, limit=limit), catalog, limit=limit)
+
+
+@pytest.mark.parametrize("kind", kinds("V2-SEARCH-MIN-SIMILARITY-RANGE", "V2-SEARCH-MIN-SIMILARITY-APPLIED"))
+@pytest.mark.parametrize("value", [1.0, 0.0001, 0.5, 0.8])
+def test_search_min_similarity_accepted_and_applied(search, catalog, kind, value):
+    check_results(
+        search(kind, limit=LIMIT.max, minSimilarity=value), catalog, limit=LIMIT.max, min_similarity=value
+    )
+
+
+@pytest.mark.parametrize("kind", kinds("V2-SEARCH-MIN-SIMILARITY-RANGE", extra=KIND_INVALID))
+@pytest.mark.parametrize("value", [0, -0.5, 1.0001, 2, "abc"])
+def test_search_min_similarity_refused(search, kind, value):
+    checks.error(search(kind, limit=5, minSimilarity=value), INVALID)
+
+
+@pytest.mark.req("V2-SEARCH-MIN-SIMILARITY-APPLIED", "V2-SEARCH-MIN-SIMILARITY-RANGE")
+@HYPO
+@given(value=st.floats(min_value=0.0, max_value=1.0, exclude_min=True), kind=st.sampled_from(SEARCH_KINDS))
+def test_search_min_similarity_any_valid_value(search, catalog, value, kind):
+    check_results(search(kind, limit=50, minSimilarity=value), catalog, limit=50, min_similarity=value)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    kinds(
+        "V2-SEARCH-INCLUDE-DUPLICATES-VALUES", "V2-SEARCH-DEDUP-DEFAULT", "V2-SEARCH-INCLUDE-DUPLICATES-TRUE"
+    ),
+)
+def test_search_include_duplicates_values(search, catalog, kind):
+    counts = {}
+    for value in (None, False, True):
+        params = {"limit": LIMIT.max} | ({} if value is None else {"includeDuplicates": value})
+        ex = search(kind, product_id="p0", **params) if kind == "product" else search(kind, **params)
+        items = check_results(ex, catalog, limit=LIMIT.max)
+        ids = [it["productId"] for it in items]
+        if value is not True:
+            checks.that(
+                ex, len(ids) == len(set(ids)), "without includeDuplicates=true no productId appears twice"
+            )
+        counts[value] = (len(items), ex)
+    checks.that(
+        counts[True][1],
+        counts[True][0] >= counts[False][0],
+        f"includeDuplicates=true never returns fewer items ({counts[True][0]}) than false ({counts[False][0]})",
+    )
+
+
+@pytest.mark.parametrize("kind", kinds("V2-SEARCH-INCLUDE-DUPLICATES-VALUES", extra=KIND_INVALID))
+@pytest.mark.parametrize("value", ["yes", "2", "maybe"])
+def test_search_include_duplicates_refused(search, kind, value):
+    checks.error(search(kind, limit=5, includeDuplicates=value), INVALID)
+
+
+# ---------------------------------------------------------------- results
+
+
+@pytest.mark.parametrize(
+    "kind",
+    kinds(
+        "V2-SEARCH-SIMILARITY-RANGE",
+        "V2-SEARCH-SORTED",
+        "V2-SEARCH-TOTAL-COUNT",
+        "V2-SEARCH-ITEM-FIELDS",
+        "V2-SEARCH-ITEMS-IN-SERVICE",
+        "V2-SEARCH-ITEM-VALUES",
+        "V2-INDEX-SEARCHABLE-AFTER-FINISH",
+        "V2-INDEX-UTF8",
+        extra=KIND_QUERY,
+    ),
+)
+def test_search_results_fields_and_values(search, catalog, kind):
+    ex = search(kind, limit=LIMIT.max)
+    data = checks.success(ex)
+    items = check_results(ex, catalog, limit=LIMIT.max)
+    checks.that(ex, len(items) > 0, "a search in a catalog of indexed products finds some")
+    checks.that(
+        ex, data["totalCount"] == len(items), f"totalCount {data['totalCount']} equals {len(items)} items"
+    )
+    if kind != "image" or "query" in data:
+        checks.that(ex, isinstance(data.get("query"), str), "data.query is present and a string")
+    sims = h.similarities(items)
+    for s in sims:
+        checks.that(ex, isinstance(s, int | float) and 0 < s <= 1, f"similarity {s} lies in (0, 1]")
+    checks.that(ex, sims == sorted(sims, reverse=True), f"items sorted by similarity, highest first: {sims}")
+    for it in items:
+        p = catalog.products[it["productId"]]
+        for f in ("name", "imageUrl"):
+            checks.that(ex, it[f] == getattr(p, f), f"{f} of {p.productId} is the indexed {getattr(p, f)!r}")
+        for f in h.FILTER_FIELDS:
+            if f in it:
+                checks.that(
+                    ex, it[f] == getattr(p, f), f"{f} of {p.productId} is the indexed {getattr(p, f)!r}"
+                )
+
+
+@pytest.mark.req("V2-SEARCH-PRODUCT-KNOWN", "V2-SEARCH-PRODUCT-SIMILAR")
+def test_search_product_same_image_found(search, catalog):
+    ex = search("product", product_id="p0", limit=LIMIT.max, includeDuplicates="true")
+    items = check_results(ex, catalog, limit=LIMIT.max)
+    high = {it["productId"]: it["similarity"] for it in items if it["similarity"] >= 0.9}
+    checks.that(
+        ex,
+        set(DUPLICATES) <= set(high),
+        f"products indexed with the same image as p0 ({DUPLICATES}) come with a high similarity (>= 0.9); "
+        f"got {high}",
+    )
+
+
+@pytest.mark.req("V2-SEARCH-PRODUCT-NOT-FOUND-PRODUCT-40050")
+@pytest.mark.parametrize("product_id", ["never-indexed", "p0-x", "P0"])
+def test_search_product_unknown_product(search, product_id):
+    checks.error(search("product", product_id=product_id, limit=5), NOT_FOUND_PRODUCT)
+
+
+@pytest.mark.parametrize("kind", kinds(extra=KIND_NOT_EXIST))
+def test_search_unknown_service(search, run_prefix, kind):
+    checks.error(search(kind, service=f"{run_prefix}-nosuch", limit=5), NOT_EXIST)
+
+
+@pytest.mark.req("V2-SEARCH-EMPTY-SERVICE")
+@pytest.mark.parametrize("kind", ["link", "image"])
+def test_search_empty_service(search, fresh_service, kind):
+    ex = search(kind, service=fresh_service, limit=10)
+    checks.that(ex, h.items_of(ex) == [], "a search in a service without documents has zero items")
+
+
+@pytest.mark.req("V2-SEARCH-PRODUCT-NOT-FOUND-PRODUCT-40050", "V2-SEARCH-EMPTY-SERVICE")
+def test_search_product_in_empty_service(search, fresh_service):
+    checks.error(search("product", service=fresh_service, limit=10), NOT_FOUND_PRODUCT)
+
+
+# ---------------------------------------------------------------- by link
+
+
+@pytest.mark.req("V2-SEARCH-LINK-FROM-DETECT", "V2-SEARCH-LINK-SIMILAR")
+def test_search_link_finds_detected_product(search, catalog):
+    ex = search("link", limit=10)
+    items = check_results(ex, catalog, limit=10)
+    checks.that(
+        ex,
+        items and items[0]["productId"] == catalog.query.productId,
+        f"the link of {catalog.query.productId}'s own image returns that product first",
+    )
+
+
+@pytest.mark.req("V2-SEARCH-LINK-URL-ENCODED", "V2-SEARCH-LINK-FROM-DETECT")
+def test_search_link_fully_percent_encoded(v2, catalog, query_link):
+    encoded = "".join(f"%{b:02X}" for b in query_link.encode())
+    raw = v2.path("search.link", serviceName=catalog.service) + f"?limit=5&link={encoded}"
+    ex = v2.call("search.link", raw_path=raw)
+    items = check_results(ex, catalog, limit=5)
+    checks.that(
+        ex,
+        items and items[0]["productId"] == catalog.query.productId,
+        "a link sent with every character percent-encoded is decoded by the server",
+    )
+
+
+@pytest.mark.req("V2-SEARCH-LINK-INVALID-40000")
+@pytest.mark.parametrize("case", ["missing", "empty", "garbage", "forged", "truncated"])
+def test_search_link_invalid(v2, catalog, query_link, case):
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"path": catalog.query.imageUrl, "box": [0, 0, 10, 10]}).encode()
+    )
+    link = {
+        "missing": None,
+        "empty": "",
+        "garbage": "not a link %%",
+        "forged": forged.decode().rstrip("="),
+        "truncated": query_link[: len(query_link) // 2],
+    }[case]
+    params = {"limit": 5} | ({} if link is None else {"link": link})
+    checks.error(v2.call("search.link", path={"serviceName": catalog.service}, params=params), INVALID)
+
+
+# ---------------------------------------------------------------- by image
+
+
+def image_bytes(url: str) -> bytes:
+    return httpx.get(url, timeout=10).content
+
+
+@pytest.mark.req("V2-SEARCH-IMAGE-URL", "V2-SEARCH-IMAGE-MULTIPART")
+def test_search_image_by_url(search, catalog):
+    ex = search("image", limit=10)
+    items = check_results(ex, catalog, limit=10)
+    checks.that(
+        ex,
+        items and items[0]["productId"] == catalog.query.productId,
+        f"an imageUrl of {catalog.query.productId}'s image returns that product first",
+    )
+
+
+@pytest.mark.req("V2-SEARCH-IMAGE-FILE", "V2-SEARCH-IMAGE-MULTIPART")
+def test_search_image_by_uploaded_file(v2, catalog):
+    files = [
+        ("imageFile", ("query.jpg", image_bytes(catalog.query.imageUrl), "image/jpeg")),
+        *h.form(limit=10),
+    ]
+    ex = v2.call("search.image", path={"serviceName": catalog.service}, files=files)
+    items = check_results(ex, catalog, limit=10)
+    checks.that(
+        ex,
+        items and items[0]["productId"] == catalog.query.productId,
+        f"an uploaded copy of {catalog.query.productId}'s image returns that product first",
+    )
+
+
+@pytest.mark.req("V2-SEARCH-IMAGE-SOURCE", "V2-SEARCH-IMAGE-INVALID-40000")
+def test_search_image_without_image(v2, catalog):
+    checks.error(
+        v2.call("search.image", path={"serviceName": catalog.service}, files=h.form(limit=10)), INVALID
+    )
+
+
+@pytest.mark.req("V2-SEARCH-IMAGE-LARGEST-ITEM")
+def test_search_image_uses_largest_item(v2, catalog):
+    target = catalog.products["p9"]
+    product = Image.open(io.BytesIO(image_bytes(target.imageUrl))).convert("RGB")
+    canvas = Image.new("RGB", (product.width + 260, product.height + 40), (255, 255, 255))
+    canvas.paste(product, (0, 20))
+    small = factory.render(90, 90, [factory.ItemSpec("rect", (15, 15, 75, 75), (200, 30, 40))])
+    canvas.paste(small, (product.width + 100, 120))
+    files = [("imageFile", ("two-items.png", factory.encode(canvas, "png"), "image/png")), *h.form(limit=5)]
+    ex = v2.call("search.image", path={"serviceName": catalog.service}, files=files)
+    items = check_results(ex, catalog, limit=5)
+    checks.that(
+        ex,
+        items and items[0]["productId"] == target.productId,
+        f"the largest item is {target.productId}'s garment, so that product comes first",
+    )
+
+
+@pytest.mark.req("V2-SEARCH-IMAGE-NO-ITEM-45070")
+@pytest.mark.parametrize("source", ["url", "file"])
+def test_search_image_without_fashion_item(v2, catalog, image_host, source):
+    blank = factory.encode(factory.render(200, 200, []), "png")
+    if source == "url":
+        fields = h.form(imageUrl=image_host.put("blank.png", blank), limit=5)
+    else:
+        fields = [("imageFile", ("blank.png", blank, "image/png")), *h.form(limit=5)]
+    checks.error(v2.call("search.image", path={"serviceName": catalog.service}, files=fields), NO_ITEMS)
+
+
+# ---------------------------------------------------------------- filters (E10, E11)
+
+
+def filtered(search, kind: str, clauses, *, bare: bool = False, limit: int = LIMIT.max):
+    pairs = [h.render_clause(c, bare) for c in clauses]
+    return search(kind, pairs=pairs, limit=limit)
+
+
+def admitted(catalog, clauses) -> list[str]:
+    return [pid for pid, p in catalog.products.items() if filters.matches(clauses, h.record_of(p))]
+
+
+def expect_filtered(search, catalog, kind, clauses, *, bare: bool = False) -> None:
+    ex = filtered(search, kind, clauses, bare=bare)
+    items = check_results(ex, catalog, limit=LIMIT.max, clauses=tuple(clauses))
+    n = len(admitted(catalog, clauses))
+    checks.that(ex, n == 0 or items, f"a filter that admits {n} indexed products returns some of them")
+
+
+C = filters.Clause
+FILTER_REQS = ("V2-FILTER-FIELDS",)
+
+
+@pytest.mark.parametrize("kind", kinds("V2-FILTER-EQUAL", *FILTER_REQS))
+@pytest.mark.parametrize("field", h.FILTER_FIELDS)
+def test_search_filter_equal(search, catalog, kind, field):
+    value = getattr(catalog.query, field) or next(v for v in VALUES[field] if v)
+    expect_filtered(search, catalog, kind, [C(field, False, (value,))])
+
+
+@pytest.mark.parametrize("kind", kinds("V2-FILTER-DEFAULT-EQUAL", *FILTER_REQS))
+@pytest.mark.parametrize("field", ["category1Id", "s1"])
+def test_search_filter_default_operator_is_equal(search, catalog, kind, field):
+    clause = C(field, False, (getattr(catalog.query, field),))
+    expect_filtered(search, catalog, kind, [clause], bare=True)
+    ex = filtered(search, kind, [clause], bare=True)
+    bare = [it["productId"] for it in h.items_of(ex)]
+    explicit = [it["productId"] for it in h.items_of(filtered(search, kind, [clause]))]
+    checks.that(ex, bare == explicit, f"v and equal:v select the same items: {bare} vs {explicit}")
+
+
+@pytest.mark.parametrize("kind", kinds("V2-FILTER-EQUAL-LIST", *FILTER_REQS))
+@pytest.mark.parametrize("bare", [False, True], ids=["equal", "bare"])
+def test_search_filter_equal_list(search, catalog, kind, bare):
+    expect_filtered(search, catalog, kind, [C("s1", False, ("red", "blue"))], bare=bare)
+
+
+@pytest.mark.parametrize("kind", kinds("V2-FILTER-NOT-EQUAL", *FILTER_REQS))
+@pytest.mark.parametrize("field", ["category1Id", "category2Id", "s2"])
+def test_search_filter_not_equal(search, catalog, kind, field):
+    expect_filtered(search, catalog, kind, [C(field, True, (VALUES[field][1],))])
+
+
+@pytest.mark.parametrize("kind", kinds("V2-FILTER-NOT-EQUAL-LIST", *FILTER_REQS))
+def test_search_filter_not_equal_list(search, catalog, kind):
+    expect_filtered(search, catalog, kind, [C("category2Id", True, ("c2a", "c2b"))])
+
+
+@pytest.mark.parametrize("kind", kinds("V2-FILTER-COMBINED", *FILTER_REQS))
+def test_search_filter_combined(search, catalog, kind):
+    q = catalog.query
+    expect_filtered(
+        search,
+        catalog,
+        kind,
+        [
+            C("category1Id", False, (q.category1Id,)),
+            C("s1", True, ("white",)),
+            C("category3Id", False, ("c3a", "c3b")),
+        ],
+    )
+
+
+@st.composite
+def clause_lists(draw) -> list[filters.Clause]:
+    fields = draw(st.lists(st.sampled_from(h.FILTER_FIELDS), min_size=1, max_size=3, unique=True))
+    out = []
+    for f in fields:
+        pool = [v for v in VALUES[f] if v] + ["zz-none"]
+        values = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True))
+        out.append(C(f, draw(st.booleans()), tuple(values)))
+    return out
+
+
+@pytest.mark.req(
+    "V2-FILTER-EQUAL",
+    "V2-FILTER-NOT-EQUAL",
+    "V2-FILTER-EQUAL-LIST",
+    "V2-FILTER-NOT-EQUAL-LIST",
+    "V2-FILTER-COMBINED",
+    "V2-FILTER-DEFAULT-EQUAL",
+    "V2-FILTER-FIELDS",
+)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(clauses=clause_lists(), kind=st.sampled_from(SEARCH_KINDS), bare=st.booleans())
+def test_search_filter_generated(search, catalog, clauses, kind, bare):
+    ex = filtered(search, kind, clauses, bare=bare)
+    check_results(ex, catalog, limit=LIMIT.max, clauses=tuple(clauses))
+
+
+@pytest.mark.parametrize("kind", kinds("V2-FILTER-INVALID", extra=KIND_INVALID))
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("filter.color", "red"),
+        ("filter.s1", "like:red"),
+        ("filter.s1", "equal:"),
+        ("filter.s1", ""),
+        ("filter.s1", "red,,blue"),
+        ("filter.s1", "!equal:"),
+        ("filter.category1", "top"),
+    ],
+)
+def test_search_filter_invalid(search, kind, name, value):
+    checks.error(search(kind, pairs=[(name, value)], limit=5), INVALID)
+
+
+@pytest.mark.parametrize("kind", kinds("V2-FILTER-CAMEL-CASE", "V2-FILTER-INVALID", extra=KIND_INVALID))
+@pytest.mark.parametrize("name", ["filter.category1_id", "filter.category2_id", "filter.category3_id"])
+def test_search_filter_snake_case_refused(search, kind, name):
+    checks.error(search(kind, pairs=[(name, "top")], limit=5), INVALID)
