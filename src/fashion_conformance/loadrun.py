@@ -214,7 +214,8 @@ def _prepare(s: Settings, args: argparse.Namespace, stack: ExitStack, run_dir: P
         secrets, target = s.live.secrets(), s.live.source
     host.start()
     stack.callback(host.stop)
-    apis = {api: clients.for_target(api, sections[api]) for api in {*s.apis, *(["maker"] if "v1" in s.apis else [])}}
+    indexer = ["maker"] if s.live is None and "v1" in s.apis else []  # Maker indexes the embedded v1 catalog
+    apis = {api: clients.for_target(api, sections[api]) for api in [*s.apis, *indexer]}
     for client in apis.values():
         stack.callback(client.close)
     queries = [host.generated(args.seed + args.catalog + i) for i in range(args.queries)]

@@ -45,16 +45,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = config.getoption("--req")
-    if not wanted:
-        return
-    ids = {i.strip() for i in wanted.split(",") if i.strip()}
-    keep, drop = [], []
-    for item in items:
-        reqs = {i for m in item.iter_markers("req") for i in m.args}
-        (keep if reqs & ids else drop).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    if wanted:
+        ids = {i.strip() for i in wanted.split(",") if i.strip()}
+        keep, drop = [], []
+        for item in items:
+            reqs = {i for m in item.iter_markers("req") for i in m.args}
+            (keep if reqs & ids else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+    given = getattr(config, "_fashion_targets", None)
+    live = given is not None and any(given.targeted(a) for a in API_SECTIONS)
+    if live and not config.getoption("--allow-destructive"):
+        # Marked at collection, so that not even a destructive test's fixtures run.
+        skip = pytest.mark.skip(reason="destructive: needs --allow-destructive against a non-embedded target")
+        for item in items:
+            if item.get_closest_marker("destructive") is not None:
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -127,15 +134,6 @@ def maker(request, target):
 @pytest.fixture(scope="session")
 def tagger(request, target):
     return _client(request, target, "tagger")
-
-
-@pytest.fixture(autouse=True)
-def _destructive_guard(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("destructive") is None:
-        return
-    target = request.getfixturevalue("target")
-    if not getattr(target, "embedded", False) and not request.config.getoption("--allow-destructive"):
-        pytest.skip("destructive: needs --allow-destructive against a non-embedded target")
 
 
 class ServiceRegistry:

@@ -1,8 +1,10 @@
-"""Tagger: a schema-driven positive run (Schemathesis) over contracts/tagger/openapi.json against the target.
+"""Tagger: schema-driven runs (Schemathesis) over contracts/tagger/openapi.json against the target.
 
-Schemathesis generates valid headers (accept-language) and bodies (context fields, detection lists, extra
-members); the image is replaced by one the suite's image host serves (by URL or as prefixed base64), so nothing
-outside the suite is ever fetched. Every response must be tagged and conform to the response schema.
+Positive: Schemathesis generates valid headers (accept-language) and bodies (context fields, detection lists,
+extra members); the image is replaced by one the suite's image host serves (by URL or as prefixed base64), so
+nothing outside the suite is ever fetched. Every response must be tagged and conform to the response schema.
+Negative: schema-violating requests (bodies, headers, also unexpected methods); a url image is again the
+suite's. Every answer must conform to the response schema (success or fail envelope) and never be a 5xx or 500.
 """
 
 from __future__ import annotations
@@ -19,10 +21,18 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from fashion_conformance import contracts
 from fashion_conformance.imagehost.factory import product_image
 
-schema = schemathesis.openapi.from_path(contracts.openapi_path("tagger"))
-schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE], max_examples=15,
-                                with_security_parameters=False)
 SEEDS = 12
+CHECKS = [not_a_server_error, response_schema_conformance]
+
+
+def load(mode: schemathesis.GenerationMode):
+    schema = schemathesis.openapi.from_path(contracts.openapi_path("tagger"))
+    schema.config.generation.update(modes=[mode], max_examples=15, with_security_parameters=False)
+    return schema
+
+
+positive = load(schemathesis.GenerationMode.POSITIVE)
+negative = load(schemathesis.GenerationMode.NEGATIVE)
 
 
 def own_image(case_body, image_host) -> dict[str, str]:
@@ -33,15 +43,35 @@ def own_image(case_body, image_host) -> dict[str, str]:
     return ts.url_image(image_host.generated(seed, "jpeg"))
 
 
+def with_key(case, target) -> None:
+    case.headers = {**(case.headers or {}), "x-api-key": target.get("tagger")["api_key"]}
+
+
 @pytest.mark.req("TAGGER-RESPONSE-SUCCESS-ENVELOPE", "TAGGER-RESPONSE-SUCCESS-HTTP-STATUS", "TAGGER-TAGS-INTERNAL-500",
                  "TAGGER-REQ-CONTEXT-FIELDS", "TAGGER-DETECTION-VALUES", "TAGGER-LANG-VALUES")
 @settings(deadline=None, suppress_health_check=list(HealthCheck))
-@schema.parametrize()
+@positive.parametrize()
 def test_tags_schema_driven_valid_requests_are_tagged(case, target, tagger, image_host):
     case.body["image"] = own_image(case.body, image_host)
-    case.headers = {**(case.headers or {}), "x-api-key": target.get("tagger")["api_key"]}
+    with_key(case, target)
     response = case.call(base_url=tagger.base_url)
-    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+    case.validate_response(response, checks=CHECKS)
     assert response.status_code in (200, 201), (
         f"a valid request (schema-generated context and headers, the suite's image) is tagged with HTTP 201 or 200; "
         f"got HTTP {response.status_code}: {response.text[:500]}")
+
+
+@pytest.mark.req("TAGGER-TAGS-INTERNAL-500", "TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-TAGS-URI-METHOD-623")
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+@negative.parametrize()
+def test_tags_schema_driven_invalid_requests_are_refused_in_envelope(case, target, tagger, image_host):
+    image = case.body.get("image") if isinstance(case.body, dict) else None
+    if isinstance(image, dict) and image.get("type") == "url":
+        case.body["image"] = own_image(case.body, image_host)
+    with_key(case, target)
+    response = case.call(base_url=tagger.base_url)
+    case.validate_response(response, checks=CHECKS)
+    body = response.json()
+    assert body.get("status") == "ok" or body["error"]["code"] != 500, (
+        f"a request that breaks the schema is the client's fault, never code 500; got HTTP {response.status_code}: "
+        f"{response.text[:500]}")

@@ -44,9 +44,9 @@ def _verdict(results: list[TestResult], api_targeted: bool) -> str:
     if not api_targeted:
         return "not targeted"
     outcomes = {r.outcome for r in results}
-    if outcomes & {"failed", "error", "xpassed"}:
+    if outcomes & {"failed", "error", "xpassed", "xfailed"}:  # an expected failure is still a failure
         return "fail"
-    if outcomes & {"passed", "xfailed"}:
+    if "passed" in outcomes:
         return "pass"
     if any(r.outcome == "skipped" and r.message.startswith("unsupported") for r in results):
         return "unsupported"
@@ -69,7 +69,8 @@ def build(results: list[TestResult], targeted_apis: set[str]) -> list[Requiremen
         rows.append(RequirementRow(
             id=req.id, api=req.api, level=req.level, source=req.source, statement=req.statement,
             errata=list(req.errata), status=status, outcome=verdict, tests=[r.nodeid for r in mine],
-            evidence=[{"test": r.nodeid, "message": r.message} for r in mine if r.outcome in ("failed", "error")],
+            evidence=[{"test": r.nodeid, "message": r.message} for r in mine
+                      if r.outcome in ("failed", "error", "xfailed", "xpassed")],
         ))
     return rows
 

@@ -34,7 +34,9 @@ class MatrixRecorder:
             elif report.failed and report.when != "call":
                 outcome = "error"
             message = ""
-            if report.skipped and isinstance(report.longrepr, tuple):
+            if hasattr(report, "wasxfail"):
+                message = f"known failure ({report.wasxfail})"
+            elif report.skipped and isinstance(report.longrepr, tuple):
                 message = str(report.longrepr[2]).removeprefix("Skipped: ")
             elif report.failed:
                 message = report.longreprtext[-4000:]
