@@ -13,7 +13,7 @@ import pytest
 
 from fashion_conformance import contracts, embedded
 from fashion_conformance.emulator.links import LinkSigner, LinkTarget
-from fashion_conformance.imagehost.factory import ItemSpec, encode, render
+from fashion_conformance.imagehost.factory import ItemSpec, encode, pad_to_size, render
 from fashion_conformance.imagehost.server import ImageHost, fetchable_ports
 
 DEADLINE_S = contracts.limit("v1", "image.download_deadline_s").value
@@ -111,7 +111,8 @@ def test_formats(nhn, services, image_host, api, endpoint, fmt, code):
 
 
 @pytest.mark.parametrize("content", [b"", b"plain text, not an image", encode(SCENE, "png")[:300],
-                                     encode(SCENE, "jpeg")[:-400], b"GIF89a" + bytes(40), b"<svg></svg>"])
+                                     encode(SCENE, "jpeg")[:-400], b"GIF89a" + bytes(40), b"<svg></svg>"],
+                         ids=["empty", "text", "png-truncated", "jpeg-truncated", "gif-garbage", "svg"])
 def test_undecodable(v1, v2, services, image_host, content):
     url = image_host.put("broken.png", content)
     assert image_call(v1, services, "detect", url) == -45040
@@ -151,9 +152,10 @@ def test_unreachable(v1, v2, services, image_host):
     assert image_call(v2, services, "search.image", image_host.status_url(404)) == -45050
 
 
-@pytest.mark.parametrize("port", [embedded.free_port(), 9999, 12001, 8080])
+@pytest.mark.parametrize("port", ["ephemeral", 9999, 12001, 8080])
 def test_port_rule(v1, v2, services, port):
     """A port outside 80, 443 and 10000..12000 is refused before any connection (-45050)."""
+    port = embedded.free_port() if port == "ephemeral" else port
     try:
         other = ImageHost(f"127.0.0.1:{port}").start()
     except OSError:
@@ -244,3 +246,47 @@ def test_forged_links(v1, v2, services, image_host):
     for link in forged_links(genuine):
         assert v2.code("search.link", path=v2.svc(services[1]), params={"link": link, "limit": 1}) == -40000, link
         assert v1.code("search.image", path=v1.svc(services[0]), params={"link": link, "limit": 1}) == -40000, link
+
+
+def test_link_image_changed(v1, v2, services, image_host):
+    """E215: search by link downloads the linked image again; when it no longer shows the item, v2 answers the
+    image codes (-45070 no item, -45040 not an image) and v1, whose table lacks -45070, -40000."""
+    url = image_host.put("changing.png", encode(SCENE, "png"))
+    link = v2.ok("detect", path=v2.svc(services[1]), params={"path": url})["items"][0]["link"]
+
+    def codes() -> tuple[int, int]:
+        return (v2.code("search.link", path=v2.svc(services[1]), params={"link": link, "limit": 1}),
+                v1.code("search.image", path=v1.svc(services[0]), params={"link": link, "limit": 1}))
+
+    assert codes() == (0, 0)
+    image_host.put("changing.png", encode(render(300, 240, []), "png"))
+    assert codes() == (-45070, -40000)
+    moved = render(300, 240, [ItemSpec("dress", (60, 20, 220, 220), (120, 40, 160))])
+    image_host.put("changing.png", encode(moved, "png"))
+    assert codes() == (-45070, -40000)
+    image_host.put("changing.png", b"no longer an image")
+    assert codes() == (-45040, -45040)
+    too_large = contracts.limit("v2", "image.max_bytes").extra["reject_from"]  # refused by v1 and v2
+    image_host.put("changing.png", pad_to_size(encode(SCENE, "png"), "png", too_large))
+    assert codes() == (-45020, -45020)
+    image_host.put("changing.png", encode(SCENE, "png"))
+    assert codes() == (0, 0)
+
+
+def test_link_image_unreachable_or_slow(v1, v2, services):
+    """E215: the link's image host is gone (-45050), then answers nothing within the deadline (-45060)."""
+    other = ImageHost().start()
+    port = other.port
+    url = other.put("scene.png", encode(SCENE, "png"))
+    link = v2.ok("detect", path=v2.svc(services[1]), params={"path": url})["items"][0]["link"]
+    other.stop()
+
+    calls = [lambda: v2.code("search.link", path=v2.svc(services[1]), params={"link": link, "limit": 1}),
+             lambda: v1.code("search.image", path=v1.svc(services[0]), params={"link": link, "limit": 1})]
+    assert [call() for call in calls] == [-45050, -45050]
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        silent.bind(("127.0.0.1", port))
+        silent.listen(16)
+        with ThreadPoolExecutor(len(calls)) as pool:
+            assert list(pool.map(lambda call: call(), calls)) == [-45060, -45060]

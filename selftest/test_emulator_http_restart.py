@@ -5,6 +5,7 @@ normal stop) is failed after the restart, never left running."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -54,6 +55,11 @@ def test_state_survives_restart(start_emulator, clients_for, image_host, tmp_pat
     emu.stop()
 
     again = clients_for(start_emulator(data_dir))
+    with ThreadPoolExecutor(8) as pool:  # the first searches after a start all wait for the one index load
+        first = list(pool.map(lambda _: again["v2"].ok(
+            "search.product", path={"serviceName": v2_service, "productId": "a1"},
+            params={"limit": 10, "includeDuplicates": "true"})["items"], range(8)))
+    assert first == [before["v2.search"]] * 8
     assert snapshot(again, v1_service, v2_service, v2_index, link) == before  # links are still valid
     assert again["v2"].code("service.create", json={"serviceName": v2_service}) == -42010
 

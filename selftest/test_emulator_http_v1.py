@@ -138,6 +138,11 @@ def test_detect_nothing(v1, catalog, image_host):
     assert data["totalCount"] == 0 and data["items"] == []
 
 
+@pytest.mark.parametrize("params", [{}, {"path": ""}, {"pathx": "http://127.0.0.1:10000/a.png"}])
+def test_detect_invalid(v1, catalog, params):
+    assert v1.code("detect", path={"serviceID": catalog}, params=params) == -40000
+
+
 @pytest.mark.parametrize("params", [{"limit": 3}, {"link": "", "limit": 3}, {"link": "%%%", "limit": 3},
                                     {"link": "eyJwYXRoIjoiIn0", "limit": 3}])
 def test_search_image_bad_link(v1, catalog, params):

@@ -51,7 +51,7 @@ def latency_over_time(history_csv: Path, flow_names: list[str], path: Path) -> l
     top.legend(fontsize="small")
     total = [r for r in rows if r["Name"] == "Aggregated"]
     t = [int(r["Timestamp"]) - t0 for r in total]
-    bottom.plot(t, [_number(r["Requests/s"]) for r in total], label="requests/s (all entries)")
+    bottom.plot(t, [_number(r["Requests/s"]) for r in total], label="entries/s (Locust Aggregated: HTTP + FLOW)")
     bottom.plot(t, [_number(r["Failures/s"]) for r in total], label="failures/s")
     users = bottom.twinx()
     users.step(t, [_number(r["User Count"]) for r in total], color="grey", where="post", label="users")

@@ -142,23 +142,24 @@ def settings(args: argparse.Namespace) -> Settings:
             grid = cutoff.Grid.parse(args.cutoff_grid, args.cutoff_refine, args.cutoff_repeats)
         except ValueError as exc:
             raise UsageError(f"--cutoff-grid/--cutoff-refine/--cutoff-repeats: {exc}") from None
-        users = users or len(grid.coarse()) * len(cutoff.MODES)
+        users = len(grid.coarse()) * len(cutoff.MODES) if users is None else users
         _check(0 <= args.cutoff_interval_ms <= 10_000, "--cutoff-interval-ms must lie in 0..10000")
         plan["fetch"] = {"grid": vars(grid), "modes": list(cutoff.MODES), "seed": args.seed,
                          "interval_s": args.cutoff_interval_ms / 1000,
                          "timeout_s": grid.hi + grid.half + 30.0, "tolerance_s": args.cutoff_tolerance_ms / 1000}
     elif args.scenario == "capacity":
-        users = users or 40
+        users = 40 if users is None else users
+        _check(1 <= users <= MAX_USERS, f"--users must lie in 1..{MAX_USERS}")
         step_s, warmup_s = seconds(args.step_time), seconds(args.step_warmup)
         fitting = max(1, int(duration // step_s)) if step_s > 0 else 1
-        step_users = args.step_users or -(-users // fitting)
+        step_users = -(-users // fitting) if args.step_users is None else args.step_users
         try:
             step_plan = steps.StepPlan(step_users, step_s, users, duration, warmup_s)
         except ValueError as exc:
             raise UsageError(f"capacity: {exc}") from None
         plan["capacity"] = {**vars(step_plan), "spawn_rate": float(max(step_users, 1)),
                             "slo": {"p95_ms": args.slo_p95_ms, "error_rate": args.slo_error_rate}}
-    users = users or 10
+    users = 10 if users is None else users
     _check(1 <= users <= MAX_USERS, f"--users must lie in 1..{MAX_USERS}")
     plan["slo"] = {"p95_ms": args.slo_p95_ms, "error_rate": args.slo_error_rate}
     live = targets.load(args.targets, only=apis) if args.targets else None

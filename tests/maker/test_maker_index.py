@@ -104,18 +104,17 @@ def test_index_add_update_delete(v1, maker, services, image_host):
 @pytest.mark.req("MAKER-INDEX-FIRST-LINE-ONLY", "MAKER-INDEX-FIELD-MAX-LENGTH", "MAKER-INDEX-ENCODING",
                  "MAKER-INDEX-FIELDS", "MAKER-INDEX-FINISHED-PARTIAL")
 def test_index_later_lines_malformed(v1, maker, services, image_host):
-    longest = {name: "x" * n for name, n in mk.MAX_LENGTH.items() if name not in ("status", "image_url")}
-    url = image_host.generated(61)
-    longest_line = v1_kit.product("m" * mk.MAX_LENGTH["product_id"], url + "#" + "x" * (mk.MAX_LENGTH["image_url"]
-                                  - len(url) - 1), **{k: v for k, v in longest.items() if k != "product_id"})
-    data = (v1_kit.jsonl([longest_line]) + b"this line is not json\n"
-            + v1_kit.jsonl([v1_kit.product("too-long", url, name="x" * (mk.MAX_LENGTH["name"] + 1)),
+    width, url = mk.MAX_LENGTH, image_host.generated(61)
+    at_max = v1_kit.product("m" * width["product_id"], url + "#" + "x" * (width["image_url"] - len(url) - 1),
+                            **{f: "x" * n for f, n in width.items() if f not in ("product_id", "status", "image_url")})
+    data = (v1_kit.jsonl([at_max]) + b"this line is not json\n"
+            + v1_kit.jsonl([v1_kit.product("too-long", url, name="x" * (width["name"] + 1)),
                             v1_kit.product("jp", image_host.generated(62), name="\u30b7\u30e3\u30c4 \u9752")]))
     with v1_kit.temp_service(v1, services, "lines") as service:
         item = v1_kit.wait_index(maker, service, checks.success(v1_kit.submit_index(maker, service, data))["indexID"])
         _counts(maker, item, addCnt=2, failCnt=2, totalCnt=4)
         _status(maker, item, "finished", "two lines succeeded")
-        _found_as(v1, service, {longest_line["product_id"]: True, "jp": True, "too-long": False})
+        _found_as(v1, service, {at_max["product_id"]: True, "jp": True, "too-long": False})
 
 
 @pytest.mark.destructive

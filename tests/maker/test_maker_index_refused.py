@@ -106,6 +106,21 @@ def test_index_create_blank_first_line(maker, idle_service, image_host):
     _refused(maker, idle_service, b"\n" + v1_kit.jsonl([_good(image_host)]), CODE["InvalidFileError"])
 
 
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-NO-BLANK-LINES")
+def test_index_create_blank_later_line(v1, maker, services, image_host):
+    data = v1_kit.jsonl([_good(image_host, "b1")]) + b"\n" + v1_kit.jsonl([_good(image_host, "b2")])
+    with v1_kit.temp_service(v1, services, "blank") as service:
+        ex = v1_kit.submit_index(maker, service, data)
+        if ex.header.get("isSuccessful") is not True:
+            checks.error(ex, CODE["InvalidFileError"])
+            return
+        item = v1_kit.wait_index(maker, service, ex.data["indexID"])
+        documents = mk.service_info(maker, service)["documentCnt"]
+        mk.expect(maker, item["addCnt"] <= 2 and documents == item["addCnt"],
+                  f"a blank line is refused or fails; it never becomes a document: {item}, documentCnt {documents}")
+
+
 @pytest.mark.req("MAKER-INDEX-CREATE-EMPTY-40020")
 def test_index_create_empty_file(maker, idle_service):
     _refused(maker, idle_service, b"", CODE["NoDataError"])

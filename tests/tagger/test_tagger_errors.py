@@ -57,6 +57,7 @@ def test_tags_refusal_without_key_comes_with_4xx_status(keyless, product_url):
 
 
 @pytest.mark.req("TAGGER-TAGS-USAGE-823", "TAGGER-RESPONSE-ERROR-ENVELOPE")
+@pytest.mark.usefixtures("tagger")  # reported only when the Tagger is targeted
 def test_tags_usage_exceeded_code_is_admitted_by_the_error_schema():
     """The suite never spends the quota; it only makes sure an 823 refusal would be judged conformant."""
     code = 823

@@ -4,6 +4,8 @@ context fields (optional; price as a number, E18)."""
 from __future__ import annotations
 
 import base64
+import random
+import re
 import socket
 
 import pytest
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 
 from fashion_conformance import checks
 from fashion_conformance.imagehost.factory import encode, render
+from fashion_conformance.imagehost.server import fetchable_ports
 
 PRODUCT = ts.single(ts.SOLID_TOP)
 PRODUCT_B64 = base64.b64encode(PRODUCT).decode("ascii")
@@ -20,6 +23,18 @@ PREFIX = "data:image/png;base64,"
 NOT_BASE64 = "!#$%&*()[]{}<>?,;:~`|\\\"'é한"  # outside every base64 alphabet and not whitespace
 TEXT = b"This is a note, not a picture.\n" * 8
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on, inside the image guide's range (so only the connection can fail)."""
+    for port in random.sample(fetchable_ports(), 64):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in the image guide's range")
 
 
 # ---------------------------------------------------------------- body and image object
@@ -66,7 +81,9 @@ def test_tags_post_any_other_image_type_is_refused_with_804(tagger, product_url,
 @pytest.mark.parametrize("fmt", ["png", "jpeg"])
 def test_tags_post_base64_with_prefix_tags_like_the_url(tagger, image_host, fmt):
     data = ts.single(ts.SOLID_TOP, fmt)
-    ex, by_b64 = ts.tagged(tagger, ts.body(ts.b64_image(data, fmt)))
+    image = ts.b64_image(data, fmt)
+    assert re.match(ts.limit("tag.base64_prefix").value, image["content"]), "the suite sends the documented prefix"
+    ex, by_b64 = ts.tagged(tagger, ts.body(image))
     _, by_url = ts.tagged(tagger, ts.body(ts.url_image(image_host.put(f"tagger-solid.{fmt}", data))))
     checks.that(ex, by_b64["objects"] == by_url["objects"],
                 f"base64 with the data:image/{fmt};base64, prefix gives the same objects as the same image by URL:\n"
@@ -123,10 +140,7 @@ def test_tags_post_malformed_url_is_refused_with_803(tagger, url):
 
 @pytest.mark.req("TAGGER-TAGS-URL-FETCH-803")
 def test_tags_post_url_of_unreachable_host_is_refused_with_803(tagger, embedded_only):
-    with socket.socket() as s:  # a port nothing listens on once closed
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    checks.error(ts.post(tagger, ts.body(ts.url_image(f"http://127.0.0.1:{port}/image.png"))), 803)
+    checks.error(ts.post(tagger, ts.body(ts.url_image(f"http://127.0.0.1:{closed_port()}/image.png"))), 803)
 
 
 @pytest.mark.req("TAGGER-TAGS-URL-FETCH-803")

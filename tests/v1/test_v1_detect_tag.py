@@ -119,8 +119,8 @@ def test_tag_item_limit(v1, v1_service, scene_url, scene, item_limit):
     ex = _tag(v1, v1_service, scene_url, item_limit=item_limit)
     items = kit.items_of(ex)
     got = [_width(it) for it in items]
-    checks.that(ex, len(items) == min(item_limit, len(scene.items)),
-                f"{len(scene.items)} garments and item_limit={item_limit}: expected {min(item_limit, len(scene.items))}")
+    wanted = min(item_limit, len(scene.items))
+    checks.that(ex, len(items) == wanted, f"{len(scene.items)} garments, item_limit={item_limit}: {wanted} items")
     checks.that(ex, got == sorted(got, reverse=True), f"items must be ordered by width, widest first: {got}")
     checks.that(ex, all(abs(g - w) <= kit.GEOMETRY_TOL for g, w in zip(got, widths, strict=False)),
                 f"the widest items must be chosen: widths {got}, detected {widths}")

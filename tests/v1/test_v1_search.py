@@ -126,15 +126,16 @@ def test_search_product_relevance(v1, catalog):
 def test_search_image_relevance(search):
     ex = search("search.image", {"limit": 5})
     found = [it["productID"] for it in checks.success(ex)["items"]]
-    checks.that(ex, kit.QUERY_PRODUCT in found, f"{kit.QUERY_PRODUCT}, whose image was detected, must be among the results")
+    checks.that(ex, kit.QUERY_PRODUCT in found,
+                f"{kit.QUERY_PRODUCT}, whose image was detected, must be among the results")
 
 
 @pytest.mark.req("V1-SEARCH-IMAGE-LINK-ROUNDTRIP")
 def test_search_image_every_link(v1, catalog, image_host, scene):
     ex = v1.call("detect", path={"serviceID": catalog.service}, params={"path": image_host.put(*scene.file("png"))})
     for item in kit.items_of(ex, at_least=len(scene.items)):
-        link_ex = v1.call("search.image", path={"serviceID": catalog.service}, params={"link": item["link"], "limit": 3})
-        _answer_ok(link_ex, 3)
+        _answer_ok(v1.call("search.image", path={"serviceID": catalog.service},
+                           params={"link": item["link"], "limit": 3}), 3)
 
 
 @pytest.mark.req("V1-SEARCH-IMAGE-LINK-INVALID")

@@ -64,7 +64,7 @@ async def list_indexes(request, emu, p):
             "startTime": j.start_time,
             "finishTime": j.finish_time,
             "addCnt": j.added_count,
-            "failCnt": j.failed_count,
+            "failCnt": j.failed_count + j.exceeded_count,  # E108: Maker counts documents over the cap as failed
             "deleteCnt": j.deleted_count,
             "updateCnt": j.updated_count,
             "totalCnt": j.total_count,

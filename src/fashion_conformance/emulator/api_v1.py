@@ -49,10 +49,10 @@ async def create_service(request, emu, p):
 
 async def delete_service(request, emu, p):
     key = await require_service(emu, request)
-    if await asyncio.to_thread(emu.store.has_active_job, *key):
-        raise NhnError(DELETE_WHILE_INDEXING)
-    try:
-        await asyncio.to_thread(emu.store.delete_service, *key)
+    try:  # E17: refused while a Maker index job is reserved or running (checked in the same transaction)
+        await asyncio.to_thread(emu.store.delete_service, *key, if_idle=True)
+    except st.JobBusy:
+        raise NhnError(DELETE_WHILE_INDEXING) from None
     except st.NoSuchService:
         raise NhnError(NOT_EXIST_SERVICE) from None
     emu.indexes.drop(key)
@@ -80,14 +80,15 @@ async def search_product(request, emu, p):
 async def detect(request, emu, p):
     await require_service(emu, request)
     loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.max_bytes").value)
-    items = [{"link": ops.issue_link(emu, p["path"], loaded, it), **ops.geometry(it)} for it in loaded.items]
+    items = await asyncio.to_thread(ops.detect_items, emu, p["path"], loaded)
     return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
 
 
 async def search_image(request, emu, p):
     key = await require_service(emu, request)
     clauses = ops.parse_filters(API, request.query_params.multi_items())
-    vector = await ops.vector_for_link(emu, p.get("link"), max_bytes=contracts.limit(API, "image.max_bytes").value)
+    vector = await ops.vector_for_link(emu, p.get("link"), max_bytes=contracts.limit(API, "image.max_bytes").value,
+                                       gone_code=ops.INVALID_PARAM)
     hits = await ops.search(emu, key, vector, limit=p["limit"], min_similarity=p.get("threshold"),
                             clauses=clauses, include_duplicates=True)
     return nhn_ok(API, search_body(request, hits))

@@ -121,14 +121,15 @@ async def search_product(request, emu, p):
 async def detect(request, emu, p):
     await require_service(emu, request)
     loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.max_bytes").value)
-    items = [{"link": ops.issue_link(emu, p["path"], loaded, it), **ops.geometry(it)} for it in loaded.items]
+    items = await asyncio.to_thread(ops.detect_items, emu, p["path"], loaded)
     return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
 
 
 async def search_link(request, emu, p):
     key, _ = await require_service(emu, request)
     clauses = ops.parse_filters(API, request.query_params.multi_items())
-    vector = await ops.vector_for_link(emu, p.get("link"), max_bytes=contracts.limit(API, "image.max_bytes").value)
+    vector = await ops.vector_for_link(emu, p.get("link"), max_bytes=contracts.limit(API, "image.max_bytes").value,
+                                       gone_code=ops.NO_ITEMS)
     hits = await ops.search(emu, key, vector, clauses=clauses, **_search_options(p))
     return nhn_ok(API, {"totalCount": len(hits), "query": request.url.query, "items": search_items(hits)})
 
@@ -155,7 +156,7 @@ async def search_image(request, emu, p):
         loaded = await asyncio.to_thread(ops.analyse_bytes, data, max_bytes)
     else:
         raise NhnError(INVALID_PARAM, "imageUrl or imageFile is required")
-    vector = ops.largest_item_vector(loaded)
+    vector = await asyncio.to_thread(ops.largest_item_vector, loaded)
     hits = await ops.search(emu, key, vector, clauses=clauses, **_search_options(values))
     return nhn_ok(API, {"totalCount": len(hits), "items": search_items(hits)})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import ipaddress
@@ -72,6 +73,7 @@ class Emulator:
         self.config = config
         self.store = Store(config.data_dir / "emulator.sqlite3", clock=config.clock)
         self.indexes = SearchIndexes()
+        self.index_loads: dict[tuple[str, str, str], asyncio.Future] = {}  # indexes being loaded from the store
         self.link_vectors = ops.LinkVectors()
         self.signer = LinkSigner.from_data_dir(config.data_dir)
         self.fetch = offline_fetch if offline else fetch.fetch

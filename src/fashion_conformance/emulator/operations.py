@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,23 +34,27 @@ class Loaded:
 
 
 class LinkVectors:
-    """Recently issued links' item vectors, so a search by link rarely needs to fetch the image again."""
+    """Item vectors by (image sha256, item box): a search by link downloads the image again (E215) but skips
+    decoding and analysis when the image is unchanged. Thread-safe."""
 
     def __init__(self, size: int = 4096) -> None:
         self._size = size
+        self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, tuple[int, ...]], np.ndarray] = OrderedDict()
 
     def get(self, sha: str, box: tuple[int, ...]) -> np.ndarray | None:
-        vec = self._cache.get((sha, box))
-        if vec is not None:
-            self._cache.move_to_end((sha, box))
-        return vec
+        with self._lock:
+            vec = self._cache.get((sha, box))
+            if vec is not None:
+                self._cache.move_to_end((sha, box))
+            return vec
 
     def put(self, sha: str, box: tuple[int, ...], vec: np.ndarray) -> None:
-        self._cache[(sha, box)] = vec
-        self._cache.move_to_end((sha, box))
-        while len(self._cache) > self._size:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[(sha, box)] = vec
+            self._cache.move_to_end((sha, box))
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
 
 
 def _analyse(data: bytes) -> Loaded:
@@ -60,8 +65,8 @@ def _analyse(data: bytes) -> Loaded:
     return Loaded(image, hashlib.sha256(data).hexdigest(), vision.detect(image))
 
 
-async def load_image(emu, url: str | None, *, max_bytes: int) -> Loaded:
-    """Fetch, decode and detect; fetch and format failures become the image-guide codes."""
+async def fetch_image(emu, url: str | None, *, max_bytes: int) -> bytes:
+    """The image's bytes; fetch failures become the image-guide codes."""
     if not url:
         raise NhnError(INVALID_PARAM, "image url missing")
     try:
@@ -71,7 +76,13 @@ async def load_image(emu, url: str | None, *, max_bytes: int) -> Loaded:
         )
     except FetchError as exc:
         raise NhnError(FETCH_CODES[exc.kind], exc.kind) from None
-    return await asyncio.to_thread(_analyse, fetched.data)
+    return fetched.data
+
+
+async def load_image(emu, url: str | None, *, max_bytes: int) -> Loaded:
+    """Fetch, decode and detect; fetch and format failures become the image-guide codes."""
+    data = await fetch_image(emu, url, max_bytes=max_bytes)
+    return await asyncio.to_thread(_analyse, data)
 
 
 def analyse_bytes(data: bytes, max_bytes: int) -> Loaded:
@@ -84,32 +95,47 @@ def geometry(item: vision.Item) -> dict[str, Any]:
     return {"center": list(item.center), "b0": list(item.b0), "b1": list(item.b1), "score": item.score}
 
 
-def issue_link(emu, path: str, loaded: Loaded, item: vision.Item) -> str:
-    emu.link_vectors.put(loaded.sha, tuple(item.box_px), vision.embed(loaded.image, item))
-    return emu.signer.issue(LinkTarget(path, loaded.sha, tuple(item.box_px)))
+def detect_items(emu, path: str, loaded: Loaded) -> list[dict[str, Any]]:
+    """Detect's items: a link (its item vector cached) and the geometry of each. CPU work: run in a thread."""
+    items = []
+    for item in loaded.items:
+        box = tuple(item.box_px)
+        emu.link_vectors.put(loaded.sha, box, vision.embed(loaded.image, item))
+        items.append({"link": emu.signer.issue(LinkTarget(path, loaded.sha, box)), **geometry(item)})
+    return items
 
 
-async def vector_for_link(emu, token: str | None, *, max_bytes: int) -> np.ndarray:
-    """The item vector a link stands for; an expired cache entry is rebuilt by fetching the image again."""
+def _item_vector(data: bytes, box: tuple[int, ...]) -> np.ndarray | None:
+    """The vector of the item at `box` in the image, or None when no item has that box. CPU work."""
+    loaded = _analyse(data)
+    for item in loaded.items:
+        if tuple(item.box_px) == box:
+            return vision.embed(loaded.image, item)
+    return None
+
+
+async def vector_for_link(emu, token: str | None, *, max_bytes: int, gone_code: int) -> np.ndarray:
+    """The vector of the item a link stands for. The image is downloaded again (E215); when it no longer shows
+    an item at the link's box the answer is `gone_code` (v2: -45070; v1, whose table lacks it: -40000)."""
     if not token:
         raise NhnError(INVALID_PARAM, "link missing")
     try:
         target = emu.signer.verify(token)
     except LinkError:
         raise NhnError(INVALID_PARAM, "invalid link") from None
-    cached = emu.link_vectors.get(target.sha, target.box)
-    if cached is not None:
-        return cached
-    loaded = await load_image(emu, target.path, max_bytes=max_bytes)
-    for item in loaded.items:
-        if tuple(item.box_px) == target.box:
-            vec = vision.embed(loaded.image, item)
-            emu.link_vectors.put(target.sha, target.box, vec)
-            return vec
-    raise NhnError(NO_ITEMS if not loaded.items else INVALID_PARAM, "the linked item is no longer in the image")
+    data = await fetch_image(emu, target.path, max_bytes=max_bytes)
+    sha = hashlib.sha256(data).hexdigest()
+    vec = emu.link_vectors.get(sha, target.box)
+    if vec is None:
+        vec = await asyncio.to_thread(_item_vector, data, target.box)
+        if vec is None:
+            raise NhnError(gone_code, "the linked item is no longer in the image")
+        emu.link_vectors.put(sha, target.box, vec)
+    return vec
 
 
 def largest_item_vector(loaded: Loaded) -> np.ndarray:
+    """The largest item's vector (-45070 when there is none). CPU work: run in a thread."""
     if not loaded.items:
         raise NhnError(NO_ITEMS, "no fashion item detected")
     return vision.embed(loaded.image, loaded.items[0])
@@ -146,13 +172,24 @@ def product_record(product) -> dict[str, str]:
 
 
 async def service_index(emu, key: tuple[str, str, str]) -> ServiceIndex:
-    """The service's in-memory index, loaded from the store on first use."""
+    """The service's in-memory index, loaded from the store on first use; concurrent first users all wait for
+    the one load (a load that fails is retried by the next request)."""
     index, created = emu.indexes.ensure(key)
     if created:
         def fill() -> None:
-            for product in emu.store.iter_products(*key):
-                index.upsert(product.product_id, product.vector, product_record(product))
-        await asyncio.to_thread(fill)
+            index.load((p.product_id, p.vector, product_record(p)) for p in emu.store.iter_products(*key))
+
+        def loaded(task: asyncio.Future) -> None:
+            if emu.index_loads.get(key) is task:
+                del emu.index_loads[key]
+            if (task.cancelled() or task.exception() is not None) and emu.indexes.get(key) is index:
+                emu.indexes.drop(key)
+
+        task = emu.index_loads[key] = asyncio.ensure_future(asyncio.to_thread(fill))
+        task.add_done_callback(loaded)
+    loading = emu.index_loads.get(key)
+    if loading is not None:
+        await asyncio.shield(loading)
     return index
 
 

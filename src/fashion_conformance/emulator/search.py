@@ -23,12 +23,18 @@ class Hit:
 
 
 class ServiceIndex:
-    """The vectors and filterable fields of one service. Writers and readers may run in different threads."""
+    """The vectors and filterable fields of one service. Writers and readers may run in different threads.
 
-    def __init__(self) -> None:
+    An index made with `loading=True` is being filled from the store by `load` while live updates (`upsert`,
+    `delete`: index jobs committing) already arrive; a live update is newer than what `load` read, so `load`
+    never overwrites or resurrects a product that a live update wrote or deleted meanwhile.
+    """
+
+    def __init__(self, *, loading: bool = False) -> None:
         self._lock = threading.Lock()
         self._rows: dict[str, tuple[np.ndarray, dict[str, str]]] = {}
         self._snapshot: tuple[list[str], np.ndarray, dict[str, np.ndarray], np.ndarray] | None = None
+        self._live: set[str] | None = set() if loading else None  # ids of live updates while loading
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -36,12 +42,36 @@ class ServiceIndex:
     def upsert(self, product_id: str, vector: np.ndarray, record: dict[str, str]) -> None:
         with self._lock:
             self._rows[product_id] = (np.asarray(vector, dtype=np.float32), dict(record))
+            if self._live is not None:
+                self._live.add(product_id)
             self._snapshot = None
 
     def delete(self, product_ids: Iterable[str]) -> None:
         with self._lock:
             for pid in product_ids:
                 self._rows.pop(pid, None)
+                if self._live is not None:
+                    self._live.add(pid)
+            self._snapshot = None
+
+    def load(self, rows: Iterable[tuple[str, np.ndarray, dict[str, str]]], batch: int = 1000) -> None:
+        """Fill a loading index with the stored products (blocking: call it in a thread); it is loaded after."""
+        pending: list[tuple[str, np.ndarray, dict[str, str]]] = []
+        for row in rows:
+            pending.append(row)
+            if len(pending) >= batch:
+                self._load_batch(pending)
+                pending = []
+        self._load_batch(pending)
+        with self._lock:
+            self._live = None
+
+    def _load_batch(self, rows: list[tuple[str, np.ndarray, dict[str, str]]]) -> None:
+        with self._lock:
+            live = self._live or set()
+            for pid, vector, record in rows:
+                if pid not in live:
+                    self._rows[pid] = (np.asarray(vector, dtype=np.float32), dict(record))
             self._snapshot = None
 
     def _view(self):
@@ -120,12 +150,12 @@ class SearchIndexes:
         return self._indexes.get(key)
 
     def ensure(self, key: tuple[str, str, str]) -> tuple[ServiceIndex, bool]:
-        """The index for `key` and whether it was just created (then the caller fills it from the store)."""
+        """The index for `key` and whether it was just created, in loading state (then the caller `load`s it)."""
         with self._lock:
             index = self._indexes.get(key)
             if index is not None:
                 return index, False
-            index = self._indexes[key] = ServiceIndex()
+            index = self._indexes[key] = ServiceIndex(loading=True)
             return index, True
 
     def drop(self, key: tuple[str, str, str]) -> None:
