@@ -30,25 +30,41 @@ def _pin(cpus: set[int] | None):
     return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
 
 
+def _cpu_between(samples: list[tuple[float, float, float]], t0: float, t1: float) -> tuple[float, float]:
+    """CPU share of Locust and of the server between wall times t0 and t1, from (time, locust s, server s)."""
+    a = min(samples, key=lambda s: abs(s[0] - t0))
+    b = min(samples, key=lambda s: abs(s[0] - t1))
+    span = b[0] - a[0]
+    return (round((b[1] - a[1]) / span, 3), round((b[2] - a[2]) / span, 3)) if span > 0 else (0.0, 0.0)
+
+
 def locust_round(url: str, auth: str | None, users: int, duration: int, cpus: set[int] | None, server_pid: int,
                  work: Path) -> dict:
-    """One headless Locust run; its aggregated figures and the CPU share of Locust and of the server."""
+    """One headless Locust run: its aggregated figures, and the CPU share of Locust and of the server while all
+    users ran (Locust's start-up left out)."""
     env = {**common.child_env(), "FASHION_BENCH_URL": url, **({"FASHION_BENCH_AUTH": auth} if auth else {})}
     prefix = work / f"rps-{time.monotonic_ns()}"
     cmd = [sys.executable, "-m", "locust", "-f", str(BENCH / "load_rps_locustfile.py"), "--headless", "--only-summary",
            "-u", str(users), "-r", str(users), "--run-time", f"{duration}s", "--csv", str(prefix)]
-    server0 = common.process_cpu_s(server_pid)
-    t0 = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_pin(cpus))
-    _, _, usage = os.wait4(proc.pid, 0)
-    wall = time.monotonic() - t0
-    server_cpu = common.process_cpu_s(server_pid) - server0
+    samples = []
+    while proc.poll() is None:
+        try:
+            samples.append((time.time(), common.process_cpu_s(proc.pid), common.process_cpu_s(server_pid)))
+        except (OSError, IndexError):
+            pass
+        time.sleep(0.25)
     with open(f"{prefix}_stats.csv", newline="") as fh:
         row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
-    return {"rps": float(row["Requests/s"]), "requests": int(row["Request Count"]),
+    with open(f"{prefix}_stats_history.csv", newline="") as fh:
+        running = [int(r["Timestamp"]) for r in csv.DictReader(fh) if r["Name"] == "Aggregated"
+                   and r["User Count"] == str(users)]
+    locust_cpu, server_cpu = _cpu_between(samples, running[0] + 1, running[-1])
+    return {"rps": round(float(row["Requests/s"]), 1), "requests": int(row["Request Count"]),
             "failures": int(row["Failure Count"]), "p50_ms": float(row["50%"]), "p95_ms": float(row["95%"]),
-            "locust_cpu_share": round((usage.ru_utime + usage.ru_stime) / wall, 3),
-            "server_cpu_share": round(server_cpu / wall, 3)}
+            "locust_cpu_share": locust_cpu, "server_cpu_share": server_cpu,
+            "locust_cpu_us_per_request": round(locust_cpu / float(row["Requests/s"]) * 1e6),
+            "implied_rps_per_locust_core": round(float(row["Requests/s"]) / locust_cpu) if locust_cpu else None}
 
 
 def main() -> int:

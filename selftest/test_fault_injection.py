@@ -97,10 +97,13 @@ def _render(rows_path: Path) -> str:
 
 
 def _evidence(run: SuiteRun) -> str:
+    """What the run found: the requirements that did not pass and the first failures (or the run's output)."""
+    outcomes = {rid: run.outcomes.get(rid, "not run") for rid in run.requirements}
+    odd = {rid: o for rid, o in outcomes.items() if o != "pass"}
     failed = [t for t in run.tests if t["outcome"] in ("failed", "error")]
     shown = "\n".join(f"{t['nodeid']}: {t['message'][-800:]}" for t in failed[:3])
-    return f"requirements {', '.join(run.requirements)}; outcomes {run.outcomes and {r: run.outcomes.get(r) for r in run.requirements}}; " \
-        f"fault applied to {run.applied} requests\n{shown or run.output[-2500:]}"
+    return (f"{len(outcomes) - len(odd)} of {len(outcomes)} requirements passed; the others: {odd}; "
+            f"the fault applied to {run.applied} requests\n{shown or run.output[-2500:]}")
 
 
 def test_fault_faithful_proxy_breaks_no_requirement(emulator_for, tmp_path):

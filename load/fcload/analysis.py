@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
+from pathlib import Path
 
 from . import cutoff, plan, steps
 
@@ -57,6 +59,16 @@ def fetch_outcomes(results: dict, timeout_code: int) -> dict[str, list[dict]]:
     return {mode: sorted(rows, key=lambda r: r["delivery_s"]) for mode, rows in out.items()}
 
 
+def write_outcomes(outcomes: dict[str, list[dict]], path: Path) -> list[str]:
+    """The outcome table as CSV: mode, delivery_s, successes, timeouts, other."""
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["mode", "delivery_s", "successes", "timeouts", "other"])
+        for mode, rows in sorted(outcomes.items()):
+            out.writerows([mode, f"{r['delivery_s']:.3f}", r["successes"], r["timeouts"], r["other"]] for r in rows)
+    return [path.name]
+
+
 def fetch_fits(outcomes: dict[str, list[dict]]) -> dict[str, cutoff.Fit]:
     fits = {}
     for mode, rows in outcomes.items():
@@ -75,7 +87,8 @@ def markdown(summary: dict) -> str:
     lines = [f"# Load run: {summary['scenario']}", "",
              f"- target: {summary['target']} ({', '.join(f'{k} {v}' for k, v in summary['base_urls'].items())})",
              f"- service: {summary['service']}; users: {summary['users']}; Locust workers: {summary['workers']}; "
-             f"bound: {summary['duration_s']:g} s; wall time: {summary['wall_s']:g} s",
+             f"bound: {summary['duration_s']:g} s; Locust ran {summary['locust_s']:g} s, the whole run "
+             f"{summary['wall_s']:g} s",
              f"- verdict: **{'PASS' if summary['pass'] else 'FAIL'}** (exit code {summary['exit_code']})", ""]
     for api, v in (summary.get("flows") or {}).items():
         lines.append(f"- {api} detect->search: {v['flows']} flows, {v['failures']} failed, p95 {_ms(v['p95_ms'])} ms: "
@@ -105,6 +118,8 @@ def markdown(summary: dict) -> str:
     lines += ["", "| type | name | requests | failed | per s | p50 ms | p95 ms | p99 ms | max ms |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {r['type']} | {r['name']} | {r['requests']} | {r['failures']} | {r['per_s']:g} | {_ms(r['p50_ms'])} | "
-              f"{_ms(r['p95_ms'])} | {_ms(r['p99_ms'])} | {_ms(r['max_ms'])} |" for r in summary["entries"]]
-    lines += ["", "Plots: " + (", ".join(summary["plots"]) or "none") + "; Locust: locust.html, locust_*.csv", ""]
+              f"{_ms(r['p95_ms'])} | {_ms(r['p99_ms'])} | {_ms(r['max_ms'])} |" for r in summary["entries"]
+              if not plan.FETCH_NAME.fullmatch(r["name"])]  # one entry per delivery time: see cutoff_outcomes.csv
+    files = [*summary["plots"], *summary.get("tables", []), "locust.html", "locust_*.csv", "load.json"]
+    lines += ["", "Files: " + ", ".join(files), ""]
     return "\n".join(lines)

@@ -5,8 +5,9 @@ forwards to every worker, also to workers on other machines. Base URLs and keys 
 by FASHION_LOAD_TARGETS and/or the FASHION_<SECTION>_<KEY> variables (fashion_conformance.targets).
 
 Plan keys: scenario, out_dir (where the master writes RESULTS), service, apis, queries (image URLs),
-think_s, search_limit, fetch {image, grid {lo, hi, step, half, fine, repeats}, modes, timeout_s, seed},
-capacity {step_users, step_s, max_users, duration_s, warmup_s, spawn_rate, slo {p95_ms, error_rate}, api}.
+think_s, search_limit, slo {p95_ms, error_rate};
+image-fetch-limit: fetch {image, grid {lo, hi, step, half, fine, repeats}, modes, seed, interval_s, timeout_s,
+tolerance_s}; capacity: capacity {step_users, step_s, max_users, duration_s, warmup_s, spawn_rate, slo}.
 """
 
 from __future__ import annotations

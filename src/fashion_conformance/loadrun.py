@@ -322,6 +322,7 @@ def verdicts(s: Settings, results: dict, run_dir: Path) -> dict:
         out["cutoff"] = {"expected_s": DEADLINE.value, "tolerance_s": tolerance, "source": DEADLINE.source,
                          "modes": modes, "missing_modes": missing}
         out["plots"] += plots.cutoff_curve(outcomes, fits, DEADLINE.value, tolerance, run_dir / "cutoff.png")
+        out["tables"] = analysis.write_outcomes(outcomes, run_dir / "cutoff_outcomes.csv")
         ok = not missing and all(v["verdict"]["pass"] for v in modes.values())
     out["pass"] = ok
     out["exit_code"] = 0 if ok else 1
@@ -364,7 +365,9 @@ def main(args: argparse.Namespace) -> int:
         if "fetch" in plan:
             plan["fetch"] = {**plan["fetch"], "image": world.fetch_image}
         (run_dir / "plan.json").write_text(json.dumps(plan, indent=1) + "\n")
+        locust_started = time.monotonic()
         code = run_locust(s, planlib.encode(plan), world.env, run_dir)
+        locust_s = round(time.monotonic() - locust_started, 1)
         results_path = run_dir / planlib.RESULTS
         if code is None or not results_path.is_file():
             why = "did not finish in time" if code is None else f"exited with {code} without results"
@@ -372,7 +375,7 @@ def main(args: argparse.Namespace) -> int:
             return 2
         summary = {"scenario": s.scenario, "target": world.target, "base_urls": world.base_urls,
                    "service": world.service, "apis": s.apis, "users": s.users, "workers": s.workers,
-                   "duration_s": s.duration_s, "locust_exit_code": code,
+                   "duration_s": s.duration_s, "locust_exit_code": code, "locust_s": locust_s,
                    **verdicts(s, json.loads(results_path.read_text()), run_dir),
                    "wall_s": round(time.monotonic() - started, 1)}
         (run_dir / "load.json").write_text(json.dumps(summary, indent=1) + "\n")

@@ -273,14 +273,6 @@ def test_image_small_item_not_searched(v2, catalog, image_host):
 
 # ---------------------------------------------------------------- search by link: the image behind it (E215)
 
-E215_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "emulator: search.link answers from its cache of link vectors (operations.vector_for_link) instead of "
-        "downloading the linked image again, so a changed or vanished image still succeeds"
-    ),
-)
-
 
 def _swap_too_large(server: h.MutableImage, png: bytes) -> None:
     server.body = factory.pad_to_size(png, "png", MAX_BYTES.extra["reject_from"])
@@ -321,7 +313,6 @@ def _swap_blank(server: h.MutableImage, png: bytes) -> None:
         ),
     ],
 )
-@E215_XFAIL
 def test_search_link_image_changed_after_detect(v2, catalog, loopback, swap, expected):
     png = factory.product_image(351, fmt="png")
     with h.MutableImage(png) as server:

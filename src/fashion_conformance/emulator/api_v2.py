@@ -66,7 +66,7 @@ def search_items(hits) -> list[dict]:
 async def create_service(request, emu, p):
     try:
         body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise NhnError(INVALID_PARAM, "body is not JSON") from None
     if contracts.validate(API, "service.create", "body", body):
         raise NhnError(INVALID_PARAM, "body breaks the schema")

@@ -332,12 +332,13 @@ class JobRunner:
     async def _run(self, job_id: str, key: tuple[str, str, str], parsed: ParsedFile) -> None:
         limits = self._limits(parsed.api)
         window: deque[asyncio.Task[LineOp]] = deque()
+        images: dict[str, asyncio.Future[tuple[str, np.ndarray | None]]] = {}
         pending = iter(parsed.lines)
         try:
             await asyncio.to_thread(self._store.start_job, job_id, now=self._clock())
             while True:
                 while len(window) < self._window and (line := next(pending, None)) is not None:
-                    window.append(asyncio.create_task(self._prepare(line, limits)))
+                    window.append(asyncio.create_task(self._prepare(line, limits, images)))
                 if not window:
                     break
                 await asyncio.wait([window[0]])
@@ -355,31 +356,39 @@ class JobRunner:
             log.exception("index job %s failed", job_id)
             await self._close(job_id, internal_error=True)
         finally:
-            for task in window:
+            for task in (*window, *images.values()):
                 task.cancel()
 
-    async def _prepare(self, line: ParsedLine, limits: IndexLimits) -> LineOp:
-        """The line's operation: delete, fail, or upsert with the largest item's vector."""
+    async def _image(self, url: str, limits: IndexLimits) -> tuple[str, np.ndarray | None]:
+        """(sha256, the largest item's vector or None) of the image at `url`."""
+        async with self._sem:
+            fetched = await self._fetch(
+                url, max_bytes=limits.image_max_bytes, deadline_s=self._deadline_s, allow_private=self._allow_private,
+            )
+            vector = await asyncio.to_thread(self._embed, fetched.data)
+        return hashlib.sha256(fetched.data).hexdigest(), vector
+
+    async def _prepare(self, line: ParsedLine, limits: IndexLimits, images: dict) -> LineOp:
+        """The line's operation: delete, fail, or upsert with the largest item's vector.
+
+        Within one job an image URL is fetched and analysed once; lines naming the same URL share the result.
+        """
         record = line.record
         if record is None:
             return LineOp(line.line_no, line.product_id, "fail")
         if record.status == limits.product_statuses[1]:
             return LineOp(line.line_no, line.product_id, "delete")
+        if record.image_url not in images:
+            images[record.image_url] = asyncio.ensure_future(self._image(record.image_url, limits))
         try:
-            async with self._sem:
-                fetched = await self._fetch(
-                    record.image_url, max_bytes=limits.image_max_bytes, deadline_s=self._deadline_s,
-                    allow_private=self._allow_private,
-                )
-                vector = await asyncio.to_thread(self._embed, fetched.data)
+            sha, vector = await asyncio.shield(images[record.image_url])
         except Exception as exc:  # fetch, format and analysis failures fail the line alone
             log.debug("index line %d failed: %s", line.line_no, type(exc).__name__)
             return LineOp(line.line_no, line.product_id, "fail")
         if vector is None:
             return LineOp(line.line_no, line.product_id, "fail")
         fields = {f: getattr(record, f) for f in FIELDS if f != "status"}
-        product = Product(**fields, image_sha256=hashlib.sha256(fetched.data).hexdigest(),
-                          vector=np.asarray(vector, dtype=np.float32))
+        product = Product(**fields, image_sha256=sha, vector=np.asarray(vector, dtype=np.float32))
         return LineOp(line.line_no, line.product_id, "upsert", product)
 
     def _notify(self, key: tuple[str, str, str], ops: Sequence[LineOp], outcomes: Sequence[str]) -> None:

@@ -9,11 +9,12 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from .. import contracts, filters
-from . import imaging, vision
+from . import imaging, indexing, store, vision
 from .envelope import NhnError
 from .fetch import FetchError
 from .links import LinkError, LinkTarget
@@ -222,10 +223,6 @@ NOT_EXIST_SERVICE = -42000
 
 async def submit_index(emu, api: str, key: tuple[str, str, str], fmt: str, link: str | None, upload) -> str:
     """Read the index file (link over file), check it at once, and queue the job; returns the index id."""
-    from urllib.parse import urlsplit
-
-    from . import indexing, store
-
     max_bytes = contracts.limit(api, "index.max_file_bytes").value
     if link:
         try:

@@ -13,7 +13,8 @@ from .. import contracts
 from .envelope import NhnError
 
 INVALID_PARAM = -40000
-_INT = re.compile(r"^[+-]?\d{1,18}$")
+_INT = re.compile(r"[+-]?[0-9]{1,18}")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # ASCII only, no spaces
 
 
 def _types(prop: Mapping[str, Any]) -> set[str]:
@@ -37,48 +38,33 @@ def coerce(raw: str, prop: Mapping[str, Any]) -> Any:
         return [coerce(part, prop.get("items", {})) for part in raw.split(",")]
     if "string" in kinds and not kinds & {"integer", "number", "boolean"}:
         return raw
-    if "integer" in kinds and _INT.match(raw):
+    if "integer" in kinds and _INT.fullmatch(raw):
         return int(raw)
-    if "number" in kinds:
-        try:
-            value = float(raw)
-        except ValueError:
-            return raw
+    if "number" in kinds and _NUMBER.fullmatch(raw):
+        value = float(raw)
         return value if math.isfinite(value) else raw
     if "boolean" in kinds and raw in ("true", "false"):
         return raw == "true"
     return raw
 
 
-def read(api: str, endpoint_id: str, request: Request, form: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Path, query, header (and form) parameters typed and validated; -40000 InvalidParam when they break the schema."""
+def read(api: str, endpoint_id: str, request: Request) -> dict[str, Any]:
+    """Path, query and header parameters typed and validated; -40000 InvalidParam when they break the schema."""
     ep = contracts.endpoint(api, endpoint_id)
     values: dict[str, Any] = {}
-    props: Mapping[str, Any] = {}
-    if ep.params:
-        props = contracts.schema(api, ep.params).get("properties", {})
-        for name, prop in props.items():
-            where = prop.get("x-in", "query")
-            if where == "path":
-                raw = request.path_params.get(name)
-            elif where == "header":
-                raw = request.headers.get(name)
-            else:
-                raw = request.query_params.get(name)
-            if raw is not None:
-                values[name] = coerce(raw, prop)
-        errors = contracts.validate(api, endpoint_id, "params", values)
-        if errors:
-            raise NhnError(INVALID_PARAM, "; ".join(errors))
-    if form is not None and ep.body:
-        body_props = contracts.schema(api, ep.body).get("properties", {})
-        body = {
-            name: (form[name] if not isinstance(form[name], str) else coerce(form[name], body_props.get(name, {})))
-            for name in form
-            if name in body_props
-        }
-        errors = contracts.validate(api, endpoint_id, "body", {k: v for k, v in body.items() if isinstance(v, (str, int, float, bool))})
-        if errors:
-            raise NhnError(INVALID_PARAM, "; ".join(errors))
-        values.update(body)
+    if not ep.params:
+        return values
+    for name, prop in contracts.schema(api, ep.params).get("properties", {}).items():
+        where = prop.get("x-in", "query")
+        if where == "path":
+            raw = request.path_params.get(name)
+        elif where == "header":
+            raw = request.headers.get(name)
+        else:
+            raw = request.query_params.get(name)
+        if raw is not None:
+            values[name] = coerce(raw, prop)
+    errors = contracts.validate(api, endpoint_id, "params", values)
+    if errors:
+        raise NhnError(INVALID_PARAM, "; ".join(errors))
     return values
