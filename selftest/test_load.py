@@ -7,16 +7,19 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import socket
 from pathlib import Path
 
 import pytest
 
-from fashion_conformance import embedded, loadrun
+from fashion_conformance import clients, embedded, loadrun
+from fashion_conformance.imagehost.server import fetchable_ports
 
 cutoff = loadrun.helper("cutoff")
 steps = loadrun.helper("steps")
 analysis = loadrun.helper("analysis")
 plan = loadrun.helper("plan")
+catalog = loadrun.helper("catalog")
 
 SECRETS = tuple(embedded.DEFAULT_KEYS.values())
 NO_SLO = ("--slo-p95-ms", "600000", "--slo-error-rate", "0")  # smoke runs check mechanics, never speed
@@ -63,6 +66,13 @@ def test_fit_of_noisy_outcomes_covers_the_truth():
     result = cutoff.fit(delivery, success)
     assert abs(result.estimate - 3.0) < 0.03 and result.low < 3.0 < result.high
     assert 0.01 < result.spread < 0.1
+
+
+def test_fit_is_not_dragged_down_by_sporadic_early_timeouts():
+    delivery = [round(2.8 + 0.01 * k, 3) for k in range(41)]
+    success = [d < 2.995 and d not in (2.86, 2.87, 2.91) for d in delivery]  # three stalls below the cut-off
+    result = cutoff.fit(delivery, success)
+    assert abs(result.estimate - 2.995) <= 0.015 and result.lapse > 0
 
 
 @pytest.mark.parametrize(("success", "censored"), [([True, True], "above"), ([False, False], "below"), ([], "empty")])
@@ -263,3 +273,40 @@ def test_two_workers_and_an_slo_breach(tmp_path):
     verdict = summary["flows"]["v2"]
     assert verdict["flows"] > 0 and not verdict["pass"] and verdict["breaches"][0].startswith("p95")
     assert (run_dir / "locust-worker-1.log").is_file() and (run_dir / "locust-worker-2.log").is_file()
+
+
+def free_image_port() -> int:
+    """A free port in the image guide's explicit-port range."""
+    for port in random.sample(fetchable_ports(), 50):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in the image guide's range")
+
+
+@pytest.mark.slow
+def test_a_live_target_is_used_read_only_through_its_named_service(tmp_path, image_host):
+    emu = embedded.start(tmp_path / "emulator")
+    try:
+        v2 = clients.for_target("v2", emu.targets()["v2"])
+        catalog.create_service(v2, "shop")
+        catalog.index_v2(v2, "shop", [image_host.generated(i) for i in range(8)], 60)
+        port = free_image_port()
+        section = emu.targets()["v2"]
+        targets = tmp_path / "targets.toml"
+        targets.write_text("[v2]\n" + "".join(f'{k} = "{v}"\n' for k, v in section.items()) +
+                           f'[image_host]\nbind = "127.0.0.1:{port}"\npublic_url = "http://127.0.0.1:{port}"\n')
+        code, summary, run_dir = run(tmp_path / "reports", "--scenario", "detect-search", "--targets", str(targets),
+                                     "--service", "shop", "--api", "v2", "--users", "2", "--duration", "4s",
+                                     "--queries", "4", "--think-time", "0.2", *NO_SLO)
+        assert code == 0, summary
+        assert summary["target"] == str(targets) and summary["flows"]["v2"]["flows"] > 0
+        names = [s["serviceName"] for s in v2.call("service.list").data["items"]]
+        assert names == ["shop"]  # read-only: the run created nothing
+        assert_no_secret(run_dir)
+        v2.close()
+    finally:
+        emu.stop()

@@ -109,7 +109,8 @@ def markdown(summary: dict) -> str:
         for mode, m in c["modes"].items():
             f, v = m["fit"], m["verdict"]
             est = (f"cut-off {f['estimate']:.3f} s, 95% interval {f['low']:.3f}..{f['high']:.3f} s, spread "
-                   f"{f['spread'] * 1000:.0f} ms" if f["estimate"] is not None else f"no cut-off ({f['censored']})")
+                   f"{f['spread'] * 1000:.0f} ms, spurious timeouts {f['lapse']:.1%}"
+                   if f["estimate"] is not None else f"no cut-off ({f['censored']})")
             lines.append(f"- {mode}: {est}; {f['successes']} successes, {f['timeouts']} timeouts: "
                          f"**{'pass' if v['pass'] else 'fail'}**{'' if v['conclusive'] else ' (inconclusive)'}, "
                          f"{v['reason']}")

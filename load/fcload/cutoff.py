@@ -1,9 +1,13 @@
 """The image-fetch cut-off: outcome (success or timeout) against delivery time.
 
-Model: P(success | delivery d) = 1 / (1 + exp((d - c) / s)); c is the cut-off (P = 1/2), s the spread (timing
-jitter of the target). c is estimated by maximum likelihood, its interval is the profile-likelihood interval
-{c : 2 (l(c_hat) - max_s l(c, s)) <= chi2_1(level)}. s is bounded below by S_MIN (the image host's timing
-resolution), so cleanly separated outcomes give the middle of the gap and an interval about as wide as the gap.
+Model: P(success | delivery d) = (1 - lapse) / (1 + exp((d - c) / s)). c is the cut-off (the target's deadline as
+seen from the image host), s the spread (the target's timing jitter), lapse the share of spurious timeouts (a
+momentary stall anywhere on the path makes a delivery late; without the lapse term a few of them would drag c
+down). c is estimated by maximum likelihood; its interval is the profile-likelihood interval
+{c : 2 (l(c_hat) - max over s, lapse of l(c, s, lapse)) <= chi2_1(level)}. s is bounded below by S_MIN (the image
+host's timing resolution), so cleanly separated outcomes give the middle of the gap and an interval about as
+wide as the gap. The profile is computed on grids (s: geometric, lapse: 0..0.2), first coarse, then fine where
+it matters.
 
 Measurement design (Design): phase 1 a coarse grid, phase 2 a fine grid around the phase-1 estimate, per mode
 (first-byte delay, trickle), each phase in random order, one request started every `interval_s` at most: a
@@ -24,10 +28,16 @@ from scipy.stats import chi2
 
 MODES = ("first-byte", "trickle")
 S_MIN, S_MAX = 0.001, 2.0  # bounds of the spread s, seconds
-S_GRID = np.geomspace(S_MIN, S_MAX, 80)
+S_GRID = np.geomspace(S_MIN, S_MAX, 48)
+LAPSE_GRID = np.array([0.0, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2])
 MARGIN_S = 0.25  # the profile is searched this far beyond the measured delivery times
+COARSE_S = 0.01  # step of the first pass over c
 MAX_DELIVERY_S = 600.0  # the image host's bound on delay and trickle
-CHUNK = 128
+CHUNK = 16
+
+with np.errstate(divide="ignore"):
+    _LOG_LAPSE = np.log(LAPSE_GRID)[None, None, :, None]
+_LOG_KEEP = np.log1p(-LAPSE_GRID)[None, None, :, None]
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,7 @@ class Fit:
     low: float | None = None
     high: float | None = None
     spread: float | None = None
+    lapse: float | None = None
     censored: str | None = None  # "above": no timeout seen; "below": no success seen; "empty": no outcome
 
     def to_dict(self) -> dict:
@@ -46,48 +57,55 @@ class Fit:
 
     def probability(self, delivery: np.ndarray) -> np.ndarray:
         """The fitted P(success) at the given delivery times."""
-        assert self.estimate is not None and self.spread is not None
-        return expit((self.estimate - np.asarray(delivery, float)) / self.spread)
+        assert self.estimate is not None and self.spread is not None and self.lapse is not None
+        return (1 - self.lapse) * expit((self.estimate - np.asarray(delivery, float)) / self.spread)
 
 
-def _profile(c_grid: np.ndarray, d: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """min over s of the negative log-likelihood, and the minimising s, for every c of c_grid."""
-    nll = np.empty(len(c_grid))
-    best_s = np.empty(len(c_grid))
+def _profile(c_grid: np.ndarray, d: np.ndarray, wins: np.ndarray, losses: np.ndarray):
+    """For every c of c_grid: the negative log-likelihood minimised over s and lapse, and the minimising s, lapse.
+    d holds distinct delivery times, wins/losses the successes/timeouts at each."""
+    nll, best_s, best_lapse = (np.empty(len(c_grid)) for _ in range(3))
     for i in range(0, len(c_grid), CHUNK):
-        c = c_grid[i : i + CHUNK, None, None]
-        z = y[None, None, :] * (c - d[None, None, :]) / S_GRID[None, :, None]
-        total = np.logaddexp(0.0, -z).sum(axis=2)
+        z = (c_grid[i : i + CHUNK, None, None] - d[None, None, :]) / S_GRID[None, :, None]  # (c, s, d)
+        log_win = _LOG_KEEP - np.logaddexp(0.0, -z)[:, :, None, :]  # (c, s, lapse, d)
+        log_loss = np.logaddexp(_LOG_LAPSE, _LOG_KEEP - np.logaddexp(0.0, z)[:, :, None, :])
+        total = -(wins * log_win + losses * log_loss).sum(axis=3).reshape(len(z), -1)
         j = total.argmin(axis=1)
         nll[i : i + CHUNK] = total[np.arange(len(j)), j]
-        best_s[i : i + CHUNK] = S_GRID[j]
-    return nll, best_s
+        best_s[i : i + CHUNK] = S_GRID[j // len(LAPSE_GRID)]
+        best_lapse[i : i + CHUNK] = LAPSE_GRID[j % len(LAPSE_GRID)]
+    return nll, best_s, best_lapse
 
 
 def fit(delivery: list[float], success: list[bool], *, level: float = 0.95, step: float = 0.001) -> Fit:
     """The cut-off estimate from outcomes (True: success, False: timeout) at delivery times in seconds."""
-    d = np.asarray(delivery, float)
     ok = np.asarray(success, bool)
-    n, wins = len(d), int(ok.sum())
-    base = {"n": n, "successes": wins, "timeouts": n - wins}
+    n, won = len(ok), int(ok.sum())
+    base = {"n": n, "successes": won, "timeouts": n - won}
     if n == 0:
         return Fit(**base, censored="empty")
-    if wins == n:
+    if won == n:
         return Fit(**base, censored="above")
-    if wins == 0:
+    if won == 0:
         return Fit(**base, censored="below")
-    y = np.where(ok, 1.0, -1.0)
-    c_grid = np.arange(d.min() - MARGIN_S, d.max() + MARGIN_S + step / 2, step)
-    nll, best_s = _profile(c_grid, d, y)
+    d, where = np.unique(np.asarray(delivery, float), return_inverse=True)
+    wins = np.bincount(where, weights=ok, minlength=len(d))
+    losses = np.bincount(where, weights=~ok, minlength=len(d))
+    threshold = chi2.ppf(level, 1) / 2
+    coarse = np.arange(d.min() - MARGIN_S, d.max() + MARGIN_S + COARSE_S / 2, COARSE_S)
+    nll = _profile(coarse, d, wins, losses)[0]
+    near = coarse[nll - nll.min() <= threshold + 2]
+    c_grid = np.arange(near.min() - COARSE_S, near.max() + COARSE_S + step / 2, step)
+    nll, best_s, best_lapse = _profile(c_grid, d, wins, losses)
     i = int(nll.argmin())
-    inside = nll - nll[i] <= chi2.ppf(level, 1) / 2
+    inside = nll - nll[i] <= threshold
     lo = hi = i
     while lo > 0 and inside[lo - 1]:
         lo -= 1
     while hi < len(c_grid) - 1 and inside[hi + 1]:
         hi += 1
     return Fit(**base, estimate=round(float(c_grid[i]), 4), low=round(float(c_grid[lo]), 4),
-               high=round(float(c_grid[hi]), 4), spread=float(best_s[i]))
+               high=round(float(c_grid[hi]), 4), spread=float(best_s[i]), lapse=float(best_lapse[i]))
 
 
 def verdict(result: Fit, expected: float, tolerance: float) -> dict:

@@ -43,6 +43,7 @@ SLACK_S = 90.0  # beyond the run time: Locust start-up, workers joining, shutdow
 INDEX_TIMEOUT_S = 300.0
 DEADLINE = contracts.limit("v2", "image.download_deadline_s")
 USER_CLASSES = {"v1": "DetectSearchV1User", "v2": "DetectSearchV2User"}
+DEFAULT_USERS = {"detect-search": 10, "capacity": 40}  # image-fetch-limit: one user per phase-1 point
 
 
 class UsageError(ValueError):
@@ -79,6 +80,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports", type=Path, default=Path("reports"), help="reports directory (default: reports/)")
     parser.add_argument("--workers", type=int, default=0,
                         help="Locust worker processes under a master on this machine (default 0: one process)")
+    parser.add_argument("--remote-workers", type=int, default=0,
+                        help="Locust workers you start on other machines (live targets only; the command is printed)")
+    parser.add_argument("--master-bind", default="127.0.0.1:0",
+                        help="HOST:PORT the Locust master listens on when there are workers (port 0: a free port)")
     parser.add_argument("--service", default=os.environ.get(SERVICE_ENV),
                         help=f"an indexed service of a live target to use read-only (or ${SERVICE_ENV})")
     parser.add_argument("--api", default="v1,v2", help="detect-search: APIs to drive, comma-separated (default v1,v2)")
@@ -113,6 +118,8 @@ class Settings:
     users: int
     duration_s: float
     workers: int
+    remote_workers: int
+    master: tuple[str, int]
     service: str | None
     live: targets.Targets | None
     plan: dict  # the scenario part of the Locust plan (no secret)
@@ -128,28 +135,33 @@ def settings(args: argparse.Namespace) -> Settings:
     cutoff, steps = helper("cutoff"), helper("steps")
     duration = seconds(args.duration)
     _check(0 < duration <= MAX_DURATION_S, f"--duration must lie in (0, {MAX_DURATION_S:.0f}] seconds")
-    _check(0 <= args.workers <= 64, "--workers must lie in 0..64")
+    _check(0 <= args.workers <= 64 and 0 <= args.remote_workers <= 1000,
+           "--workers must lie in 0..64 and --remote-workers in 0..1000")
+    host, _, port = args.master_bind.rpartition(":")
+    _check(bool(host) and port.isdigit() and int(port) <= 65535, "--master-bind must be HOST:PORT")
+    _check(not args.remote_workers or bool(args.targets),
+           "--remote-workers needs --targets: the embedded emulator listens on 127.0.0.1 only")
     apis = [a.strip() for a in args.api.split(",") if a.strip()] if args.scenario == "detect-search" else ["v2"]
     _check(bool(apis) and set(apis) <= set(USER_CLASSES), "--api takes v1 and/or v2")
     for name in ("catalog", "queries", "search_limit"):
         _check(1 <= getattr(args, name) <= 10_000, f"--{name.replace('_', '-')} must lie in 1..10000")
     _check(0 <= args.think_time <= 60, "--think-time must lie in 0..60 seconds")
     _check(args.slo_p95_ms > 0 and 0 <= args.slo_error_rate <= 1, "--slo-p95-ms > 0 and 0 <= --slo-error-rate <= 1")
-    plan: dict = {"think_s": args.think_time, "search_limit": args.search_limit}
-    users = args.users
+    slo = {"p95_ms": args.slo_p95_ms, "error_rate": args.slo_error_rate}
+    plan: dict = {"think_s": args.think_time, "search_limit": args.search_limit, "slo": slo}
+    users = DEFAULT_USERS.get(args.scenario) if args.users is None else args.users
     if args.scenario == "image-fetch-limit":
         try:
             grid = cutoff.Grid.parse(args.cutoff_grid, args.cutoff_refine, args.cutoff_repeats)
         except ValueError as exc:
             raise UsageError(f"--cutoff-grid/--cutoff-refine/--cutoff-repeats: {exc}") from None
-        users = len(grid.coarse()) * len(cutoff.MODES) if users is None else users
         _check(0 <= args.cutoff_interval_ms <= 10_000, "--cutoff-interval-ms must lie in 0..10000")
+        users = len(grid.coarse()) * len(cutoff.MODES) if users is None else users  # phase 1 in one wave
         plan["fetch"] = {"grid": vars(grid), "modes": list(cutoff.MODES), "seed": args.seed,
                          "interval_s": args.cutoff_interval_ms / 1000,
                          "timeout_s": grid.hi + grid.half + 30.0, "tolerance_s": args.cutoff_tolerance_ms / 1000}
-    elif args.scenario == "capacity":
-        users = 40 if users is None else users
-        _check(1 <= users <= MAX_USERS, f"--users must lie in 1..{MAX_USERS}")
+    _check(users is not None and 1 <= users <= MAX_USERS, f"--users must lie in 1..{MAX_USERS}")
+    if args.scenario == "capacity":
         step_s, warmup_s = seconds(args.step_time), seconds(args.step_warmup)
         fitting = max(1, int(duration // step_s)) if step_s > 0 else 1
         step_users = -(-users // fitting) if args.step_users is None else args.step_users
@@ -157,11 +169,7 @@ def settings(args: argparse.Namespace) -> Settings:
             step_plan = steps.StepPlan(step_users, step_s, users, duration, warmup_s)
         except ValueError as exc:
             raise UsageError(f"capacity: {exc}") from None
-        plan["capacity"] = {**vars(step_plan), "spawn_rate": float(max(step_users, 1)),
-                            "slo": {"p95_ms": args.slo_p95_ms, "error_rate": args.slo_error_rate}}
-    users = 10 if users is None else users
-    _check(1 <= users <= MAX_USERS, f"--users must lie in 1..{MAX_USERS}")
-    plan["slo"] = {"p95_ms": args.slo_p95_ms, "error_rate": args.slo_error_rate}
+        plan["capacity"] = {**vars(step_plan), "spawn_rate": float(step_users), "slo": slo}
     live = targets.load(args.targets, only=apis) if args.targets else None
     if live is not None:
         missing = [a for a in apis if not live.targeted(a)]
@@ -169,7 +177,8 @@ def settings(args: argparse.Namespace) -> Settings:
         _check(bool(args.service), f"a live target needs --service (or ${SERVICE_ENV}): an indexed service to use")
         _check(bool(live.sections.get("image_host", {}).get("public_url")),
                "a live target needs [image_host] public_url: the address under which the target reaches the image host")
-    return Settings(args.scenario, apis, users, duration, args.workers, args.service, live, plan)
+    return Settings(args.scenario, apis, users, duration, args.workers, args.remote_workers, (host, int(port)),
+                    args.service, live, plan)
 
 
 @dataclass
@@ -254,26 +263,49 @@ def _stop(proc: subprocess.Popen, grace_s: float = 15.0) -> None:
             continue
 
 
+def _files(s: Settings) -> str:
+    return ",".join([str(LOCUSTFILE)] + ([str(STEP_SHAPE)] if s.scenario == "capacity" else []))
+
+
+def _classes(s: Settings) -> list[str]:
+    return {"detect-search": [USER_CLASSES[a] for a in s.apis], "image-fetch-limit": ["FetchLimitUser"],
+            "capacity": ["CapacityUser"]}[s.scenario]
+
+
+def _workers_wait_s(s: Settings) -> int:
+    return 60 + (540 if s.remote_workers else 0)
+
+
 def locust_commands(s: Settings, plan_json: str, run_dir: Path, master_port: int) -> list[list[str]]:
-    """The master (or only) Locust command first, then one command per worker."""
-    files = [str(LOCUSTFILE)] + ([str(STEP_SHAPE)] if s.scenario == "capacity" else [])
-    base = [sys.executable, "-m", "locust", "-f", ",".join(files), helper("plan").PLAN_OPTION, plan_json]
+    """The master (or only) Locust command first, then one command per local worker."""
+    base = [sys.executable, "-m", "locust", "-f", _files(s), helper("plan").PLAN_OPTION, plan_json]
     head = [*base, "--headless", "--only-summary", "--csv", str(run_dir / "locust"), "--csv-full-history",
             "--html", str(run_dir / "locust.html"), "--loglevel", "INFO"]
     if s.scenario != "capacity":  # the step shape sets users and ends the run itself
         head += ["--users", str(s.users), "--spawn-rate", str(s.users), "--run-time", f"{s.duration_s:.0f}s"]
-    if s.workers:
-        head += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(master_port),
-                 "--expect-workers", str(s.workers), "--expect-workers-max-wait", "60"]
-    classes = {"detect-search": [USER_CLASSES[a] for a in s.apis], "image-fetch-limit": ["FetchLimitUser"],
-               "capacity": ["CapacityUser"]}[s.scenario]
-    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port)]
-    return [head + classes] + [worker + classes for _ in range(s.workers)]
+    if s.workers or s.remote_workers:
+        head += ["--master", "--master-bind-host", s.master[0], "--master-bind-port", str(master_port),
+                 "--expect-workers", str(s.workers + s.remote_workers),
+                 "--expect-workers-max-wait", str(_workers_wait_s(s))]
+    local = "127.0.0.1" if s.master[0] in ("0.0.0.0", "*", "::", "127.0.0.1") else s.master[0]
+    worker = [*base, "--worker", "--master-host", local, "--master-port", str(master_port)]
+    return [head + _classes(s)] + [worker + _classes(s) for _ in range(s.workers)]
+
+
+def remote_worker_command(s: Settings, master_port: int) -> str:
+    """What to run on each other machine (from a checkout of this project, targets in the environment)."""
+    return (f"{helper('plan').TARGETS_ENV}=targets.toml python -m locust -f {_files(s).replace(str(LOAD_DIR), 'load')} "
+            f"--worker --master-host <this machine> --master-port {master_port} {' '.join(_classes(s))}")
 
 
 def run_locust(s: Settings, plan_json: str, env: dict[str, str], run_dir: Path) -> int | None:
-    """Locust as child processes, bounded by the run time plus SLACK_S; the master's exit code, None on timeout."""
-    commands = locust_commands(s, plan_json, run_dir, embedded.free_port())
+    """Locust as child processes, bounded by the run time plus SLACK_S (and the wait for workers); the master's
+    exit code, None on timeout."""
+    port = s.master[1] or embedded.free_port()
+    commands = locust_commands(s, plan_json, run_dir, port)
+    if s.remote_workers:
+        print(f"waiting up to {_workers_wait_s(s)} s for {s.remote_workers} remote worker(s); on each machine run:\n"
+              f"  {remote_worker_command(s, port)}", flush=True)
     procs: list[subprocess.Popen] = []
     try:
         for i, command in enumerate(commands):
@@ -282,7 +314,7 @@ def run_locust(s: Settings, plan_json: str, env: dict[str, str], run_dir: Path) 
                 procs.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=run_dir,
                                               start_new_session=True))
         try:
-            return procs[0].wait(timeout=s.duration_s + SLACK_S)
+            return procs[0].wait(timeout=s.duration_s + SLACK_S + (_workers_wait_s(s) if s.remote_workers else 0))
         except subprocess.TimeoutExpired:
             return None
     finally:

@@ -3,6 +3,7 @@ run-prefixed resources with cleanup, and requirement markers in failure reports.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets as pysecrets
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="allow tests that create, delete, index or spend a quota on a non-embedded target")
     group.addoption("--req", default=None, help="run only tests that check these requirement IDs (comma-separated)")
     group.addoption("--reports", default=None, help="write the requirement matrix into DIR/<run-id>/")
+    group.addoption("--requirements-map", default=None,
+                    help="write {requirement ID: [test node IDs]} of the collected tests to this JSON file")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,6 +65,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if item.get_closest_marker("destructive") is not None:
                 item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    path = session.config.getoption("--requirements-map")
+    if not path:
+        return
+    mapping: dict[str, list[str]] = {}
+    for item in session.items:
+        for rid in {i for m in item.iter_markers("req") for i in m.args}:
+            mapping.setdefault(rid, []).append(item.nodeid)
+    Path(path).write_text(json.dumps(dict(sorted(mapping.items())), indent=1), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
