@@ -67,6 +67,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A live target that does not answer at all is one clear usage error, not a stack of failures."""
+    given = getattr(session.config, "_fashion_targets", None)
+    if given is None or hasattr(session.config, "workerinput") or session.config.getoption("--collect-only"):
+        return
+    import httpx
+
+    for api in API_SECTIONS:
+        if not given.targeted(api):
+            continue
+        url = given.get(api)["base_url"]
+        try:
+            httpx.get(url, timeout=10.0)
+        except httpx.HTTPError as exc:
+            raise pytest.UsageError(
+                f"target {api} at {url} does not answer ({type(exc).__name__}); check base_url and the network"
+            ) from None
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     path = session.config.getoption("--requirements-map")
     if not path:
