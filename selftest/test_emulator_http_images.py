@@ -13,7 +13,7 @@ import pytest
 
 from fashion_conformance import contracts, embedded
 from fashion_conformance.emulator.links import LinkSigner, LinkTarget
-from fashion_conformance.imagehost.factory import ItemSpec, encode, pad_to_size, render
+from fashion_conformance.imagehost.factory import ItemSpec, encode, pad_to_size, product_image, render
 from fashion_conformance.imagehost.server import ImageHost, fetchable_ports
 
 DEADLINE_S = contracts.limit("v1", "image.download_deadline_s").value
@@ -88,12 +88,10 @@ def test_size_cap(nhn, services, image_host, api, endpoint, limit, fmt):
     assert image_call(client, services, endpoint, chunked) == -45020
 
 
-def test_upload_size_cap(v2, services, image_host):
-    import httpx
-
+def test_upload_size_cap(v2, services):
     cap = contracts.limit("v2", "image.max_bytes")
     for size, code in ((cap.value, 0), (cap.extra["reject_from"], -45020)):
-        data = httpx.get(image_host.generated(8, "jpeg", size=size), trust_env=False).content
+        data = pad_to_size(product_image(8), "jpeg", size)
         assert v2.code("search.image", path=v2.svc(services[1]), data={"limit": "2"},
                        files={"imageFile": ("big.jpg", data, "image/jpeg")}) == code
 

@@ -17,7 +17,7 @@ import pytest
 
 from fashion_conformance import clients, embedded
 from fashion_conformance.faults import CATALOG, Fault
-from fashion_conformance.faults.run import SuiteRun, run_suite
+from fashion_conformance.faults.run import SuiteRun, requirement_files, run_suite
 
 SWEEP_TIMEOUT_S = 30.0
 ROWS = "killrate.tsv"
@@ -48,6 +48,12 @@ def shared_emulator(tmp_path_factory) -> Iterator[embedded.EmbeddedEmulator]:
     emu.stop()
 
 
+@pytest.fixture(scope="session")
+def suite_files(tmp_path_factory) -> dict[str, dict[str, int]]:
+    """Which suite files check each requirement (one collection per worker)."""
+    return requirement_files(tmp_path_factory.mktemp("reqmap"))
+
+
 @pytest.fixture
 def emulator_for(shared_emulator, tmp_path_factory) -> Iterator:
     """emulator_for(fault): the worker's shared emulator, or a fresh one for a fault that leaves state behind."""
@@ -74,7 +80,8 @@ def killrate(tmp_path_factory, request) -> Iterator:
 
     def record(run: SuiteRun) -> None:
         caught = "caught" if run.failed else "untested" if not run.ran else "MISSED"
-        row = "\t".join([run.fault or "-", ",".join(run.failed or run.ran or run.requirements), caught])
+        row = "\t".join([run.fault or "-", ",".join(run.failed or run.ran or run.requirements), caught,
+                         f"{run.duration_s:.1f}"])
         with rows_path.open("a", encoding="utf-8") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             fh.write(row + "\n")
@@ -91,8 +98,9 @@ def _render(rows_path: Path) -> str:
     rows = sorted(line.split("\t") for line in rows_path.read_text(encoding="utf-8").splitlines()) \
         if rows_path.is_file() else []
     caught = sum(1 for r in rows if r[2] == "caught")
-    lines = [f"fault kill rate: {caught}/{len(rows)}", "", "| fault | requirement(s) | caught? |", "|---|---|---|"]
-    lines += [f"| {name} | {reqs} | {verdict} |" for name, reqs, verdict in rows]
+    lines = [f"fault kill rate: {caught}/{len(rows)}", "",
+             "| fault | requirement(s) failed (or checked) | caught? | run (s) |", "|---|---|---|---|"]
+    lines += [f"| {name} | {reqs} | {verdict} | {secs} |" for name, reqs, verdict, secs in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -106,18 +114,18 @@ def _evidence(run: SuiteRun) -> str:
             f"the fault applied to {run.applied} requests\n{shown or run.output[-2500:]}")
 
 
-def test_fault_faithful_proxy_breaks_no_requirement(emulator_for, tmp_path):
+def test_fault_faithful_proxy_breaks_no_requirement(emulator_for, suite_files, tmp_path):
     """Through a proxy without a fault, every requirement the catalog's faults name holds."""
     ids = tuple(sorted({rid for f in CATALOG for rid in f.requirements}))
-    run = run_suite(emulator_for(None), None, ids, tmp_path, stop_at_first_failure=False)
+    run = run_suite(emulator_for(None), None, ids, tmp_path, files=suite_files, stop_at_first_failure=False)
     assert not [rid for rid, outcome in run.outcomes.items() if outcome == "fail"], _evidence(run)
     assert run.returncode in (0, 5), _evidence(run)
 
 
 @pytest.mark.parametrize("fault", CATALOG, ids=[f.name for f in CATALOG])
-def test_fault_is_caught_by_its_requirements(fault, emulator_for, killrate, tmp_path):
+def test_fault_is_caught_by_its_requirements(fault, emulator_for, suite_files, killrate, tmp_path):
     """The suite reports at least one of the fault's requirements as failed."""
-    run = run_suite(emulator_for(fault), fault, fault.requirements, tmp_path)
+    run = run_suite(emulator_for(fault), fault, fault.requirements, tmp_path / fault.name, files=suite_files)
     killrate(run)
     assert run.ran, f"no test of {', '.join(fault.requirements)} ran, so {fault.name} cannot be caught\n" \
         + _evidence(run)

@@ -16,10 +16,11 @@ import pytest
 import uvicorn
 from PIL import Image
 
-from fashion_conformance import contracts, embedded
+from fashion_conformance import contracts, embedded, targets
 from fashion_conformance.faults import CATALOG, FaultProxy, fault
 from fashion_conformance.faults import rewrites as rw
 from fashion_conformance.faults.proxy import UNKNOWN_PATH, Context, Fault
+from fashion_conformance.faults.run import paths_for, targets_toml
 from fashion_conformance.faults.traffic import Req, Resp, build_multipart, endpoint_of, parse_multipart
 from fashion_conformance.imagehost import factory
 from fashion_conformance.imagehost.server import ImageHost
@@ -364,3 +365,22 @@ def test_fault_proxy_applies_the_fault_and_serves_the_relay(echo):
     with FaultProxy(echo.url, fault("v2-service-quota-ignored"), KEYS) as proxy:
         got = httpx.post(f"{proxy.base_url}/v2.0/appkeys/{APPKEY}/services", json={"serviceName": "ab"}).json()
         assert got["header"] == {"isSuccessful": True, "resultCode": 0, "resultMessage": "SUCCESS"}
+
+
+# running the suite through a proxy
+
+
+def test_fault_run_paths_put_focused_tests_first_and_fall_back_to_the_suite():
+    files = {"A": {"tests/v1/a.py": 3, "tests/maker/model.py": 17}, "B": {"tests/v1/b.py": 1}}
+    assert paths_for(("A", "B"), files) == ["tests/v1/b.py", "tests/v1/a.py", "tests/maker/model.py"]
+    assert paths_for(("C",), files) == ["tests"] and paths_for(("A",), None) == ["tests"]
+
+
+def test_fault_run_targets_file_aims_every_api_at_the_proxy(tmp_path):
+    emu = embedded.EmbeddedEmulator("http://127.0.0.1:1", tmp_path, process=None)  # type: ignore[arg-type]
+    path = tmp_path / "targets.toml"
+    path.write_text(targets_toml(emu, "http://127.0.0.1:10999"), encoding="utf-8")
+    loaded = targets.load(path, environ={})
+    assert {api: loaded.get(api)["base_url"] for api in contracts.APIS} == dict.fromkeys(contracts.APIS,
+                                                                                         "http://127.0.0.1:10999")
+    assert loaded.get("v2")["secret_key"] == KEYS["secret_key"] and loaded.get("image_host")["bind"] == "127.0.0.1:0"

@@ -6,13 +6,16 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import embedded
+from . import reqmap
 from .proxy import Fault, FaultProxy
 
 ROOT = Path(__file__).resolve().parents[3]  # the source checkout: tests/ and the root conftest.py
+SUITE = "tests"
 RUN_TIMEOUT_S = 600.0
 
 
@@ -27,6 +30,7 @@ class SuiteRun:
     tests: list[dict] = field(default_factory=list)
     output: str = ""
     applied: int = 0  # requests the fault was applied to
+    duration_s: float = 0.0
 
     @property
     def failed(self) -> list[str]:
@@ -35,6 +39,34 @@ class SuiteRun:
     @property
     def ran(self) -> list[str]:
         return [rid for rid in self.requirements if self.outcomes.get(rid) in ("pass", "fail")]
+
+
+def _env() -> dict[str, str]:
+    """The environment of a child pytest: no target overrides, nothing of the parent's pytest or xdist."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("FASHION_", "PYTEST_"))}
+
+
+def requirement_files(work: Path) -> dict[str, dict[str, int]]:
+    """Which suite files check each requirement, from one collection of the suite (see reqmap)."""
+    work.mkdir(parents=True, exist_ok=True)
+    out = work / "reqmap.json"
+    args = [sys.executable, "-m", "pytest", SUITE, "--collect-only", "-q", "-p", "no:cacheprovider",
+            "-p", "fashion_conformance.faults.reqmap"]
+    proc = subprocess.run(args, cwd=ROOT, env={**_env(), reqmap.ENV: str(out)}, capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT_S)
+    if not out.is_file():
+        raise RuntimeError(f"collecting the suite failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def paths_for(requirements: tuple[str, ...], files: dict[str, dict[str, int]] | None) -> list[str]:
+    """The suite files checking `requirements`, most focused tests first (so a stop at the first failure comes
+    before any broad stateful test); the whole suite when the map is not known or names none."""
+    focus: dict[str, int] = {}
+    for rid in requirements:
+        for path, size in (files or {}).get(rid, {}).items():
+            focus[path] = min(focus.get(path, size), size)
+    return sorted(focus, key=lambda p: (focus[p], p)) or [SUITE]
 
 
 def targets_toml(emu: embedded.EmbeddedEmulator, base_url: str) -> str:
@@ -49,22 +81,22 @@ def targets_toml(emu: embedded.EmbeddedEmulator, base_url: str) -> str:
 
 
 def run_suite(emu: embedded.EmbeddedEmulator, fault: Fault | None, requirements: tuple[str, ...], work: Path,
-              *, stop_at_first_failure: bool = True) -> SuiteRun:
+              *, files: dict[str, dict[str, int]] | None = None, stop_at_first_failure: bool = True) -> SuiteRun:
     """The suite's tests of `requirements` against `emu` seen through a proxy applying `fault` (None: faithful)."""
     work.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
     with FaultProxy(emu.base_url, fault, emu.keys) as proxy:
         targets = work / "targets.toml"
         targets.write_text(targets_toml(emu, proxy.base_url), encoding="utf-8")
         reports = work / "reports"
-        args = [sys.executable, "-m", "pytest", "tests", "--targets", str(targets), "--allow-destructive",
-                "--req", ",".join(requirements), "--reports", str(reports), "-p", "no:cacheprovider",
-                "-p", "fashion_conformance.faults.loopback", "-q", "-o", "addopts=",
+        args = [sys.executable, "-m", "pytest", *paths_for(requirements, files), "--targets", str(targets),
+                "--allow-destructive", "--req", ",".join(requirements), "--reports", str(reports),
+                "-p", "no:cacheprovider", "-p", "fashion_conformance.faults.loopback", "-q",
                 *(["-x"] if stop_at_first_failure else [])]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("FASHION_", "PYTEST_"))}
-        proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        proc = subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
         applied = proxy.applied
     doc_path = reports / "latest" / "conformance.json"
     doc = json.loads(doc_path.read_text(encoding="utf-8")) if doc_path.is_file() else {}
     outcomes = {r["id"]: r["outcome"] for r in doc.get("requirements", ())}
     return SuiteRun(fault.name if fault else None, requirements, proc.returncode, outcomes, doc.get("tests", []),
-                    proc.stdout[-6000:] + proc.stderr[-3000:], applied)
+                    proc.stdout[-6000:] + proc.stderr[-3000:], applied, time.monotonic() - started)
