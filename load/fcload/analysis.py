@@ -86,7 +86,8 @@ def markdown(summary: dict) -> str:
     """The run's summary as Markdown: parameters, verdict, scenario details, the entry table."""
     lines = [f"# Load run: {summary['scenario']}", "",
              f"- target: {summary['target']} ({', '.join(f'{k} {v}' for k, v in summary['base_urls'].items())})",
-             f"- service: {summary['service']}; users: {summary['users']}; Locust workers: {summary['workers']}; "
+             f"- service: {summary['service']}; users: {summary['users']}; Locust workers: {summary['workers']} here, "
+             f"{summary['remote_workers']} remote; "
              f"bound: {summary['duration_s']:g} s; Locust ran {summary['locust_s']:g} s, the whole run "
              f"{summary['wall_s']:g} s",
              f"- verdict: **{'PASS' if summary['pass'] else 'FAIL'}** (exit code {summary['exit_code']})", ""]

@@ -1,17 +1,15 @@
-"""PNG plots of a load run (matplotlib, Agg backend). Each function returns the file names it wrote."""
+"""PNG plots of a load run (matplotlib's Figure with the Agg canvas; no pyplot, no global state). Each function
+returns the file names it wrote."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from . import analysis, cutoff, plan, steps  # noqa: E402
+from . import analysis, cutoff, plan, steps
 
 PERCENTILES = ("50%", "95%", "99%")
 
@@ -23,10 +21,9 @@ def _number(text: str) -> float:
         return float("nan")
 
 
-def _save(fig, path: Path) -> list[str]:
+def _save(fig: Figure, path: Path) -> list[str]:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return [path.name]
 
 
@@ -40,7 +37,8 @@ def latency_over_time(history_csv: Path, flow_names: list[str], path: Path) -> l
     if not rows:
         return []
     t0 = min(int(r["Timestamp"]) for r in rows)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    fig = Figure(figsize=(9, 6))
+    top, bottom = fig.subplots(2, 1, sharex=True)
     for name in flow_names:
         mine = [r for r in rows if r["Type"] == plan.FLOW_TYPE and r["Name"] == name]
         t = [int(r["Timestamp"]) - t0 for r in mine]
@@ -67,7 +65,8 @@ def flow_distribution(results: dict, flow_names: list[str], path: Path) -> list[
     entries = {e["name"]: e for e in results["entries"] if e["type"] == plan.FLOW_TYPE and e["name"] in flow_names}
     if not entries:
         return []
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig = Figure(figsize=(9, 4.5))
+    ax = fig.subplots()
     for name, entry in entries.items():
         hist = analysis.histogram(entry)
         times = np.array(sorted(hist), float)
@@ -90,14 +89,15 @@ def cutoff_curve(outcomes: dict[str, list[dict]], fits: dict[str, cutoff.Fit], e
     estimate and its interval, and the documented deadline with the tolerance band."""
     if not outcomes:
         return []
-    fig, axes = plt.subplots(len(outcomes), 1, figsize=(9, 3.2 * len(outcomes)), sharex=True, squeeze=False)
+    fig = Figure(figsize=(9, 3.2 * len(outcomes)))
+    axes = fig.subplots(len(outcomes), 1, sharex=True, squeeze=False)
     rng = np.random.default_rng(0)
     for ax, (mode, rows) in zip(axes[:, 0], sorted(outcomes.items()), strict=True):
         for key, y, colour in (("successes", 1.0, "tab:green"), ("timeouts", 0.0, "tab:red"), ("other", 0.5, "grey")):
             x = np.array([r["delivery_s"] for r in rows for _ in range(r[key])], float)
             ax.scatter(x, y + rng.uniform(-0.04, 0.04, len(x)), s=10, color=colour, label=key, alpha=0.7)
         ax.axvspan(expected - tolerance, expected + tolerance, color="tab:blue", alpha=0.08)
-        ax.axvline(expected, color="tab:blue", linewidth=0.8, label=f"documented {expected:g} s +- {tolerance * 1000:.0f} ms")
+        ax.axvline(expected, color="tab:blue", linewidth=0.8, label=f"documented {expected:g} s ± {tolerance * 1000:.0f} ms")
         f = fits.get(mode)
         if f is not None and f.estimate is not None:
             d = np.array([r["delivery_s"] for r in rows])
@@ -120,7 +120,8 @@ def capacity(step_rows: list[dict], slo: dict, path: Path) -> list[str]:
     if not step_rows:
         return []
     users = [r["users"] for r in step_rows]
-    fig, left = plt.subplots(figsize=(9, 4.5))
+    fig = Figure(figsize=(9, 4.5))
+    left = fig.subplots()
     left.plot(users, [r["per_s"] for r in step_rows], marker="o", label="detect->search flows/s")
     left.set_xlabel("users")
     left.set_ylabel("flows/s")

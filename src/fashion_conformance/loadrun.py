@@ -1,8 +1,9 @@
 """`fashion-conformance load`: the Locust scenarios (load/) against the embedded emulator or a targets file.
 
 The driver starts the image host (and, without --targets, the embedded emulator and its catalog), checks one
-detect->search, runs Locust headless in its own process(es) -- one process, or a master and --workers N workers
-on 127.0.0.1 -- bounded in users and time, then writes verdicts, plots and Locust's CSV/HTML to reports/<run-id>/.
+detect->search, runs Locust headless in its own process(es) -- one process, or a master with --workers N local
+workers (and --remote-workers that the user starts elsewhere) -- bounded in users and time, then writes verdicts,
+plots and Locust's CSV/HTML to reports/<run-id>/.
 Exit codes: 0 every verdict holds; 1 an SLO breach, a failed cut-off verdict, or no capacity step held;
 2 usage or configuration error, the target refused the preparation, or Locust did not complete.
 """
@@ -134,7 +135,7 @@ def settings(args: argparse.Namespace) -> Settings:
     """Validated settings; UsageError or TargetsError on a bad value."""
     cutoff, steps = helper("cutoff"), helper("steps")
     duration = seconds(args.duration)
-    _check(0 < duration <= MAX_DURATION_S, f"--duration must lie in (0, {MAX_DURATION_S:.0f}] seconds")
+    _check(1 <= duration <= MAX_DURATION_S, f"--duration must lie in 1..{MAX_DURATION_S:.0f} seconds")
     _check(0 <= args.workers <= 64 and 0 <= args.remote_workers <= 1000,
            "--workers must lie in 0..64 and --remote-workers in 0..1000")
     host, _, port = args.master_bind.rpartition(":")
@@ -228,19 +229,20 @@ def _prepare(s: Settings, args: argparse.Namespace, stack: ExitStack, run_dir: P
     apis = {api: clients.for_target(api, sections[api]) for api in [*s.apis, *indexer]}
     for client in apis.values():
         stack.callback(client.close)
-    queries = [host.generated(args.seed + args.catalog + i) for i in range(args.queries)]
+    fetching = s.scenario == "image-fetch-limit"
+    queries = [] if fetching else [host.generated(args.seed + args.catalog + i) for i in range(args.queries)]
+    fetch_image = host.generated(args.seed)
     if s.live is None:
         for api in s.apis:
             catalog.create_service(apis[api], service)
-        if s.scenario != "image-fetch-limit":
+        if not fetching:
             products = [host.generated(args.seed + i) for i in range(args.catalog)]
             if "v2" in s.apis:
                 catalog.index_v2(apis["v2"], service, products, INDEX_TIMEOUT_S)
             if "v1" in s.apis:
                 catalog.index_v1(apis["maker"], service, products, INDEX_TIMEOUT_S)
-    fetch_image = host.generated(args.seed)
     for api in s.apis:
-        if s.scenario == "image-fetch-limit":
+        if fetching:
             catalog.preflight(apis[api], service, fetch_image, None)
         else:
             catalog.preflight(apis[api], service, queries[0], args.search_limit)
@@ -407,7 +409,8 @@ def main(args: argparse.Namespace) -> int:
             return 2
         summary = {"scenario": s.scenario, "target": world.target, "base_urls": world.base_urls,
                    "service": world.service, "apis": s.apis, "users": s.users, "workers": s.workers,
-                   "duration_s": s.duration_s, "locust_exit_code": code, "locust_s": locust_s,
+                   "remote_workers": s.remote_workers, "duration_s": s.duration_s, "locust_exit_code": code,
+                   "locust_s": locust_s,
                    **verdicts(s, json.loads(results_path.read_text()), run_dir),
                    "wall_s": round(time.monotonic() - started, 1)}
         (run_dir / "load.json").write_text(json.dumps(summary, indent=1) + "\n")
