@@ -127,7 +127,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="allow tests that create, delete, index or spend a quota on a non-embedded target")
     r.add_argument("--workers", type=int, default=None,
                    help="parallel pytest workers (default: 2 against the emulator, 0 against a live target)")
+    ld = sub.add_parser("load", help="run a Locust load scenario (default: against the embedded emulator)")
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["load"]:  # its driver imports Locust's helpers: only when asked for
+        from . import loadrun
+
+        loadrun.add_arguments(ld)
     extra: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
@@ -138,4 +143,6 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(contracts.inventory(), indent=2))
             return 0
         return _print_inventory()
+    if args.command == "load":
+        return loadrun.main(args)
     return run(args, extra)
