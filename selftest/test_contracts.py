@@ -137,6 +137,10 @@ def test_requirement_ids_unique_and_complete():
         if r.api in contracts.APIS:
             names = {ep.id for ep in contracts.endpoints(r.api)}
             assert set(r.endpoints) <= names, f"{r.id}: unknown endpoints {set(r.endpoints) - names}"
+        else:  # SEC-*: across APIs, endpoints as "<api>.<endpoint>"
+            assert r.api == "sec" and r.id.startswith("SEC-"), r.id
+            names = {f"{api}.{ep.id}" for api in contracts.APIS for ep in contracts.endpoints(api)}
+            assert set(r.endpoints) <= names, f"{r.id}: unknown endpoints {set(r.endpoints) - names}"
         if r.level == "INTERPRETED":
             assert r.errata or "interpret" in r.statement.lower() or r.source, r.id
 

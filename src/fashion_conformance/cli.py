@@ -35,6 +35,8 @@ def _emulator_parser() -> argparse.ArgumentParser:
 
 def emulator_main(argv: list[str] | None = None) -> int:
     args = _emulator_parser().parse_args(argv)
+    # Vision's small matrix products are slower, and burn more CPU, on BLAS worker threads: one per process.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     import uvicorn
 
     from .emulator.app import create_app

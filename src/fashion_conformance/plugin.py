@@ -15,6 +15,7 @@ from . import clients, embedded
 from .targets import API_SECTIONS, SCHEMA, Targets, TargetsError, load, redact
 
 RUN_PREFIX_ENV = "FASHION_RUN_PREFIX"
+SECURITY_ENV = "FASHION_SECURITY_PROBES"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,11 +28,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reports", default=None, help="write the requirement matrix into DIR/<run-id>/")
     group.addoption("--requirements-map", default=None,
                     help="write {requirement ID: [test node IDs]} of the collected tests to this JSON file")
+    group.addoption("--security-probes", action="store_true",
+                    help=f"run the SEC-* security probes (tests marked security); also {SECURITY_ENV}=1")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "req(*ids): requirement IDs (contracts/requirements) this test checks")
     config.addinivalue_line("markers", "destructive: creates, deletes, indexes or spends a quota on the target")
+    config.addinivalue_line("markers", "security: a SEC-* security probe of the target (opt-in: --security-probes)")
     apis = [a.strip() for a in config.getoption("--api").split(",") if a.strip()]
     unknown = set(apis) - set(API_SECTIONS)
     if unknown:
@@ -57,6 +61,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
+    if not (config.getoption("--security-probes") or os.environ.get(SECURITY_ENV) == "1"):
+        opt_in = pytest.mark.skip(reason="security probes are opt-in (--security-probes)")
+        for item in items:
+            if item.get_closest_marker("security") is not None:
+                item.add_marker(opt_in)
     given = getattr(config, "_fashion_targets", None)
     live = given is not None and any(given.targeted(a) for a in API_SECTIONS)
     if live and not config.getoption("--allow-destructive"):

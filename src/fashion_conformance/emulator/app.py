@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import functools
 import ipaddress
 import logging
@@ -30,6 +31,22 @@ UNKNOWN_PATH = (
     ("/nhn-ai-fashion/", "v1", -40000),
     ("/v2.0/", "v2", -40000),
 )
+
+
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+MMAP_THRESHOLD_BYTES = 1 << 20
+
+
+def release_large_buffers() -> None:
+    """Serve every allocation of 1 MiB or more by mmap, so freeing an image raster returns it to the system.
+
+    glibc otherwise raises its mmap threshold after the first large free and keeps later rasters in per-thread
+    heaps that never shrink: a few big images decoded in the executor's threads would hold their peak memory
+    for good. A no-op where the C library has no mallopt."""
+    try:
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    except (OSError, AttributeError):
+        pass
 
 
 async def _localhost_only(host: str, port: int) -> list[str]:
@@ -101,6 +118,7 @@ async def unknown_path(request: Request, exc: Exception) -> Response:
 
 def create_app(config: EmulatorConfig, *, offline_fetch: bool = False) -> Starlette:
     """The ASGI app; `offline_fetch` (tests only) keeps every image and index download on loopback."""
+    release_large_buffers()
     emu = Emulator(config, offline=offline_fetch)
 
     @contextlib.asynccontextmanager

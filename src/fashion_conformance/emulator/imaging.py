@@ -4,13 +4,21 @@ The input image guide of every NHN API accepts PNG, JPEG and GIF only
 (nhn-ai-fashion-v1.0-api-guide.en.txt / Input Image Guide); anything else is "unsupported".
 Images above ANALYSIS_MAX_PIXELS are decoded at a reduced scale for analysis; `Decoded.width`
 and `Decoded.height` stay the source dimensions, which boxes and the 20 px rule are expressed in.
+
+Memory stays bounded under hostile input: the reduction converts and shrinks the loaded raster strip by
+strip (no full-size copy per conversion step), and concurrent decodes share a budget of MAX_PIXELS declared
+pixels (a large decode waits until the others have released enough), so a handful of tiny files that
+declare big rasters cannot each hold hundreds of megabytes at the same time.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +35,9 @@ MAX_PIXELS = 40_000_000
 ANALYSIS_MAX_PIXELS = 4_000_000
 """Larger images are reduced (by an integer factor) to at most this many pixels for analysis."""
 
+STRIP_PIXELS = 1_000_000
+"""Source pixels converted at a time while reducing a large image."""
+
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "png"),
     (b"\xff\xd8\xff", "jpeg"),
@@ -38,6 +49,31 @@ _PILLOW_FORMAT = {"png": "PNG", "jpeg": "JPEG", "gif": "GIF"}
 # Pillow's own guard, with warnings turned into errors (process-wide; decode() also checks the size itself).
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+class _PixelBudget:
+    """Declared pixels that the decodes running at one time may hold together (thread-safe)."""
+
+    def __init__(self, total: int) -> None:
+        self._total = total
+        self._free = total
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        pixels = min(pixels, self._total)
+        with self._cond:
+            self._cond.wait_for(lambda: self._free >= pixels)
+            self._free -= pixels
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._free += pixels
+                self._cond.notify_all()
+
+
+_BUDGET = _PixelBudget(MAX_PIXELS)
 
 
 class ImageFormatError(Exception):
@@ -87,8 +123,9 @@ def decode(data: bytes, *, allowed: tuple[str, ...] = FORMATS) -> Decoded:
         factor = _reduction(width, height)
         if factor > 1 and fmt == "jpeg":
             img.draft("RGB", (max(1, width // factor), max(1, height // factor)))
-        img.load()
-        rgb = np.asarray(_reduce(_to_rgb(img)), dtype=np.uint8)
+        with _BUDGET.hold(img.size[0] * img.size[1]):
+            img.load()
+            rgb = np.asarray(_analysis_raster(img), dtype=np.uint8)
     except ImageFormatError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -102,12 +139,21 @@ def _reduction(width: int, height: int) -> int:
     return max(1, math.ceil(math.sqrt(width * height / ANALYSIS_MAX_PIXELS)))
 
 
-def _reduce(img: Image.Image) -> Image.Image:
-    """Bring an RGB image (possibly already JPEG-draft scaled) to at most ANALYSIS_MAX_PIXELS."""
+def _analysis_raster(img: Image.Image) -> Image.Image:
+    """The loaded image (possibly already JPEG-draft scaled) in RGB with at most ANALYSIS_MAX_PIXELS pixels.
+
+    A larger image is converted and reduced in strips whose height is a multiple of the factor, which gives
+    the same pixels as reducing the whole converted image."""
     w, h = img.size
     if w * h <= ANALYSIS_MAX_PIXELS:
-        return img
-    return img.reduce(math.ceil(math.sqrt(w * h / ANALYSIS_MAX_PIXELS)))
+        return _to_rgb(img)
+    factor = _reduction(w, h)
+    rows = max(1, STRIP_PIXELS // (w * factor)) * factor
+    out = Image.new("RGB", (math.ceil(w / factor), math.ceil(h / factor)))
+    for top in range(0, h, rows):
+        strip = _to_rgb(img.crop((0, top, w, min(h, top + rows))))
+        out.paste(strip.reduce(factor), (0, top // factor))
+    return out
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

@@ -304,11 +304,24 @@ def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.maximum(d2, 0.0)
 
 
-def _colour_histogram(pixels: np.ndarray) -> np.ndarray:
-    """Soft assignment of Lab pixels to a fixed palette (robust to JPEG noise), averaged over pixels."""
+def _soft_assignment(pixels: np.ndarray) -> np.ndarray:
+    """Each pixel's soft assignment (rows sum to 1) to the fixed palette in Lab (robust to JPEG noise)."""
     d2 = _squared_distances(_srgb_to_lab(pixels), _PALETTE_LAB)
     weights = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * _COLOUR_SIGMA**2))
-    return (weights / weights.sum(axis=1, keepdims=True)).mean(axis=0)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+_LUT_BITS = 5  # sRGB quantised to 32 levels per channel: the assignment of every cell, computed once
+_LUT_CENTRES = (np.arange(1 << _LUT_BITS) << (8 - _LUT_BITS)) + (1 << (7 - _LUT_BITS))
+_LUT = _soft_assignment(np.stack(np.meshgrid(_LUT_CENTRES, _LUT_CENTRES, _LUT_CENTRES, indexing="ij"), -1).reshape(-1, 3))
+
+
+def _colour_histogram(pixels: np.ndarray) -> np.ndarray:
+    """The pixels' soft palette assignment, averaged: a count per quantised colour times its table row."""
+    q = np.asarray(pixels, dtype=np.int64) >> (8 - _LUT_BITS)
+    cells = (q[:, 0] << (2 * _LUT_BITS)) | (q[:, 1] << _LUT_BITS) | q[:, 2]
+    used, counts = np.unique(cells, return_counts=True)
+    return counts.astype(np.float64) @ _LUT[used] / max(1, len(cells))
 
 
 def _texture(crop: np.ndarray, mask: np.ndarray) -> tuple[str, float, float, float]:
