@@ -193,14 +193,27 @@ class ServiceRegistry:
     def track(self, client, name: str) -> None:
         self.created.append((client, name))
 
+    @staticmethod
+    def _delete(client, name: str) -> None:
+        path = {"serviceName": name} if client.api == "v2" else {"serviceID": name}
+        client.call("service.delete", path=path)
+
     def cleanup(self) -> None:
+        """Delete what was tracked, then sweep any service left with the run prefix (created, not yet tracked)."""
+        clients = {id(c): c for c, _ in self.created}
         for client, name in reversed(self.created):
             try:
-                if client.api == "v2":
-                    client.call("service.delete", path={"serviceName": name})
-                else:
-                    client.call("service.delete", path={"serviceID": name})
+                self._delete(client, name)
             except Exception:  # best effort: the target may be gone already
+                pass
+        for client in clients.values():
+            try:
+                items = (client.call("service.list").data or {}).get("items", [])
+                for item in items:
+                    name = item.get("serviceName") or item.get("serviceID") or ""
+                    if name.startswith(self.prefix + "-"):
+                        self._delete(client, name)
+            except Exception:
                 pass
         self.created.clear()
 

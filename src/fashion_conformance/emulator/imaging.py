@@ -124,8 +124,11 @@ def decode(data: bytes, *, allowed: tuple[str, ...] = FORMATS) -> Decoded:
         if factor > 1 and fmt == "jpeg":
             img.draft("RGB", (max(1, width // factor), max(1, height // factor)))
         with _BUDGET.hold(img.size[0] * img.size[1]):
-            img.load()
-            rgb = np.asarray(_analysis_raster(img), dtype=np.uint8)
+            try:
+                img.load()
+                rgb = np.asarray(_analysis_raster(img), dtype=np.uint8)
+            finally:
+                img.close()  # the raster is freed before the budget goes to the next decode
     except ImageFormatError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
