@@ -74,10 +74,10 @@ def gif_many_frames(frames: int) -> bytes:
 
 @cache
 def large_rgba_scene() -> bytes:
-    """A valid 5000 x 5000 RGBA PNG (25 M pixels, under the bomb guard) with one item; about 100 kB. Pillow holds
-    the full raster (4 bytes a pixel) while decoding it, so it alone costs about 100 MB; decodes running at
-    the same time share one pixel budget (emulator/imaging.py), so several of them cost no more."""
-    return encode(render(5000, 5000, [ItemSpec("bag", (1200, 1200, 3800, 3400), (200, 40, 40))]).convert("RGBA"),
+    """A valid 4000 x 4000 RGBA PNG (16 M pixels, under the bomb guard) with one item; about 60 kB. Pillow holds
+    the full raster (4 bytes a pixel) while decoding it, so it alone costs about 64 MB; decodes running at the
+    same time share one pixel budget (emulator/imaging.py), so several of them cost no more."""
+    return encode(render(4000, 4000, [ItemSpec("bag", (1000, 1000, 3000, 2700), (200, 40, 40))]).convert("RGBA"),
                   "png")
 
 

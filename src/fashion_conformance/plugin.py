@@ -181,9 +181,10 @@ def tagger(request, target):
 class ServiceRegistry:
     """Services this run created, removed at the end (also after a failure or Ctrl-C)."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, sweep: list | None = None) -> None:
         self.prefix = prefix
         self.created: list[tuple[object, str]] = []
+        self.sweep = sweep or []  # clients whose service lists are swept for the prefix at the end
         self._n = 0
 
     def name(self, label: str = "s") -> str:
@@ -200,7 +201,7 @@ class ServiceRegistry:
 
     def cleanup(self) -> None:
         """Delete what was tracked, then sweep any service left with the run prefix (created, not yet tracked)."""
-        clients = {id(c): c for c, _ in self.created}
+        clients = {id(c): c for c, _ in self.created} | {id(c): c for c in self.sweep}
         for client, name in reversed(self.created):
             try:
                 self._delete(client, name)
@@ -219,12 +220,15 @@ class ServiceRegistry:
 
 
 @pytest.fixture(scope="session")
-def services(run_prefix: str) -> Iterator[ServiceRegistry]:
-    registry = ServiceRegistry(run_prefix)
+def services(run_prefix: str, target: Targets) -> Iterator[ServiceRegistry]:
+    sweep = [clients.for_target(api, target.get(api)) for api in ("v1", "v2") if target.targeted(api)]
+    registry = ServiceRegistry(run_prefix, sweep)
     try:
         yield registry
     finally:
         registry.cleanup()
+        for client in sweep:
+            client.close()
 
 
 @pytest.hookimpl(hookwrapper=True)
