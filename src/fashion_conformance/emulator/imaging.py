@@ -6,9 +6,9 @@ Images above ANALYSIS_MAX_PIXELS are decoded at a reduced scale for analysis; `D
 and `Decoded.height` stay the source dimensions, which boxes and the 20 px rule are expressed in.
 
 Memory stays bounded under hostile input: the reduction converts and shrinks the loaded raster strip by
-strip (no full-size copy per conversion step), and concurrent decodes share a budget of MAX_PIXELS declared
-pixels (a large decode waits until the others have released enough), so a handful of tiny files that
-declare big rasters cannot each hold hundreds of megabytes at the same time.
+strip (no full-size copy per conversion step), and concurrent decodes share a budget of DECODE_BUDGET_PIXELS
+declared pixels (a larger decode runs alone; others wait until enough is released), so a handful of tiny
+files that declare big rasters cannot each hold a hundred megabytes or more at the same time.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ MAX_PIXELS = 40_000_000
 
 ANALYSIS_MAX_PIXELS = 4_000_000
 """Larger images are reduced (by an integer factor) to at most this many pixels for analysis."""
+
+DECODE_BUDGET_PIXELS = 16_000_000
+"""Declared pixels that the decodes running at one time may hold together (about 100 MB of rasters)."""
 
 STRIP_PIXELS = 1_000_000
 """Source pixels converted at a time while reducing a large image."""
@@ -73,7 +76,7 @@ class _PixelBudget:
                 self._cond.notify_all()
 
 
-_BUDGET = _PixelBudget(MAX_PIXELS)
+_BUDGET = _PixelBudget(DECODE_BUDGET_PIXELS)
 
 
 class ImageFormatError(Exception):

@@ -82,7 +82,11 @@ class ServiceIndex:
                     matrix = np.stack([self._rows[i][0] for i in ids])
                 else:
                     matrix = np.zeros((0, vision.DIM), dtype=np.float32)
-                columns = {f: np.array([self._rows[i][1].get(f, "") for i in ids], dtype=object) for f in FIELDS}
+                columns = {}
+                for f in FIELDS:  # each filterable field as integer codes into its vocabulary
+                    vocab, codes = np.unique(np.array([self._rows[i][1].get(f, "") for i in ids], dtype=str),
+                                             return_inverse=True)
+                    columns[f] = (codes.astype(np.int32), {v: n for n, v in enumerate(vocab.tolist())})
                 columns["_id"] = np.array(ids, dtype=str)
                 columns["_dup"] = np.array([self._rows[i][1].get("image_sha256", i) for i in ids], dtype=object)
                 records = np.array([self._rows[i][1] for i in ids], dtype=object)
@@ -109,7 +113,10 @@ class ServiceIndex:
         sims = vision.similarity(np.asarray(query, dtype=np.float32), matrix)
         keep = np.ones(len(ids), dtype=bool)
         for clause in clauses:
-            inside = np.isin(columns[clause.field], list(clause.values))
+            codes, vocab = columns[clause.field]
+            table = np.zeros(len(vocab) + 1, dtype=bool)
+            table[[vocab[v] for v in clause.values if v in vocab]] = True
+            inside = table[codes]
             keep &= ~inside if clause.negate else inside
         if min_similarity is not None:
             keep &= sims >= min_similarity
