@@ -33,18 +33,21 @@ UNKNOWN_PATH = (
 )
 
 
-M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+M_ARENA_MAX, M_MMAP_THRESHOLD = -8, -3  # glibc mallopt parameters
+MALLOC_ARENAS = 2
 MMAP_THRESHOLD_BYTES = 1 << 20
 
 
 def release_large_buffers() -> None:
-    """Serve every allocation of 1 MiB or more by mmap, so freeing an image raster returns it to the system.
+    """Make freed image buffers go back to the system (glibc; a no-op where the C library has no mallopt).
 
-    glibc otherwise raises its mmap threshold after the first large free and keeps later rasters in per-thread
-    heaps that never shrink: a few big images decoded in the executor's threads would hold their peak memory
-    for good. A no-op where the C library has no mallopt."""
+    Every allocation of 1 MiB or more is served by mmap: glibc otherwise raises its mmap threshold after the
+    first large free and keeps later rasters in heaps that never shrink. At most MALLOC_ARENAS heaps: with one
+    per executor thread, each thread that once decoded a big image would keep tens of megabytes for good."""
     try:
-        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+        libc = ctypes.CDLL(None)
+        libc.mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
     except (OSError, AttributeError):
         pass
 
