@@ -10,7 +10,8 @@ from typing import Any
 from .matrix import STATUSES
 
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "doc ambiguity": "#ef6c00", "unsupported": "#6a1b9a",
-           "not targeted": "#78909c", "untested": "#bdbdbd"}
+           "not targeted": "#78909c", "untested": "#bdbdbd",
+           "not observable": "#8d6e63"}
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222}

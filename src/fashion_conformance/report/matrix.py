@@ -3,7 +3,8 @@
 Statuses: pass, fail, not targeted (its API was not tested), unsupported (the target said it does not
 support it: the test skipped with "unsupported"), untested (no test checks it, or all were skipped),
 doc ambiguity (the requirement rests on an erratum: its test outcome is shown beside it, never as a plain pass
-or fail). A requirement fails when any of its tests fails.
+or fail), not observable (the catalog says it cannot be checked over HTTP). A requirement fails when any of its
+tests fails.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from .. import contracts
 
-STATUSES = ("pass", "fail", "doc ambiguity", "unsupported", "not targeted", "untested")
+STATUSES = ("pass", "fail", "doc ambiguity", "unsupported", "not targeted", "untested", "not observable")
 
 
 @dataclass
@@ -65,6 +66,8 @@ def build(results: list[TestResult], targeted_apis: set[str]) -> list[Requiremen
         mine = by_req.get(req.id, [])
         api_targeted = req.api in targeted_apis or req.api not in contracts.APIS
         verdict = _verdict(mine, api_targeted)
+        if verdict == "untested" and not req.http:
+            verdict = "not observable"
         status = "doc ambiguity" if req.errata and verdict in ("pass", "fail") else verdict
         rows.append(RequirementRow(
             id=req.id, api=req.api, level=req.level, source=req.source, statement=req.statement,
