@@ -223,7 +223,7 @@ NOT_EXIST_SERVICE = -42000
 
 async def submit_index(emu, api: str, key: tuple[str, str, str], fmt: str, link: str | None, upload) -> str:
     """Read the index file (link over file), check it at once, and queue the job; returns the index id."""
-    max_bytes = contracts.limit(api, "index.max_file_bytes").value
+    max_bytes = indexing.IndexLimits.of(api).max_file_bytes  # the same cap as parse_file's
     if link:
         try:
             fetched = await emu.fetch(link, max_bytes=max_bytes, deadline_s=emu.config.fetch_deadline_s,
