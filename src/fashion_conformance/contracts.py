@@ -6,6 +6,7 @@ Both the emulator and the suite read the APIs' facts through this module (format
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -13,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.validators import extend
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -176,14 +178,29 @@ def schema(api: str, file: str) -> dict[str, Any]:
 
 
 @cache
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    """`pattern` as ECMA-262 reads it: without the multiline flag `$` is the end of input, where Python's `$`
+    also matches before a final newline (so "aa\n" would pass ^[a-z][a-z0-9_-]{1,31}$)."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Any:
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+SchemaValidator = extend(Draft202012Validator, {"pattern": _pattern})
+
+
+@cache
 def validator(api: str, ref: str) -> Draft202012Validator:
     """A validator for a schema file of `api`, optionally with a fragment (`common.schema.json#/$defs/x`)."""
     file, _, fragment = ref.partition("#")
     uri = schema_path(api, file).as_uri()
     if fragment:
-        return Draft202012Validator({"$ref": f"{uri}#{fragment}"}, registry=_registry())
+        return SchemaValidator({"$ref": f"{uri}#{fragment}"}, registry=_registry())
     # The file's own schema with its URI as base, so relative $refs resolve without a $ref hop per validation.
-    return Draft202012Validator({**schema(api, file), "$id": uri}, registry=_registry())
+    return SchemaValidator({**schema(api, file), "$id": uri}, registry=_registry())
 
 
 def _messages(v: Draft202012Validator, instance: Any) -> list[str]:
