@@ -15,9 +15,7 @@ from .routing import nhn_route
 API = "v1"
 NS = "v1"
 NOT_EXIST_SERVICE = -42000
-DUPLICATE_SERVICE = -42010
 DELETE_WHILE_INDEXING = -42020
-SERVICE_QUOTA = -42030
 NOT_FOUND_PRODUCT = -40050
 LANGS = {"jp": "ja"}  # v1 spells Japanese `jp`; the label sets use ISO `ja`
 
@@ -38,12 +36,7 @@ def search_body(request: Request, hits) -> dict:
 
 
 async def create_service(request, emu, p):
-    try:
-        await asyncio.to_thread(emu.store.create_service, NS, emu.config.appkey, p["serviceID"])
-    except st.ServiceExists:
-        raise NhnError(DUPLICATE_SERVICE) from None
-    except st.ServiceQuotaExceeded:
-        raise NhnError(SERVICE_QUOTA) from None
+    await ops.create_service(emu, NS, p["serviceID"])
     return nhn_ok(API)
 
 

@@ -19,8 +19,6 @@ API = "v2"
 NS = "v2"
 INVALID_PARAM = -40000
 NOT_EXIST_SERVICE = -42000
-DUPLICATE_SERVICE = -42010
-SERVICE_QUOTA = -42030
 NOT_FOUND_PRODUCT = -40050
 NOT_FOUND_INDEX = -40090
 
@@ -70,12 +68,7 @@ async def create_service(request, emu, p):
         raise NhnError(INVALID_PARAM, "body is not JSON") from None
     if contracts.validate(API, "service.create", "body", body):
         raise NhnError(INVALID_PARAM, "body breaks the schema")
-    try:
-        await asyncio.to_thread(emu.store.create_service, NS, emu.config.appkey, body["serviceName"])
-    except st.ServiceExists:
-        raise NhnError(DUPLICATE_SERVICE) from None
-    except st.ServiceQuotaExceeded:
-        raise NhnError(SERVICE_QUOTA) from None
+    await ops.create_service(emu, NS, body["serviceName"])
     return nhn_ok(API)
 
 

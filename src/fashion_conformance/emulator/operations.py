@@ -214,6 +214,22 @@ def tag_items(loaded: Loaded, lang: str, item_limit: int) -> list[dict[str, Any]
     ]
 
 
+DUPLICATE_SERVICE = -42010
+SERVICE_QUOTA = -42030
+
+
+async def create_service(emu, ns: str, name: str) -> None:
+    """A new service in namespace `ns` (v1 and Maker share "v1"); -42010 when it exists, -42030 past the quota."""
+    from . import store
+
+    try:
+        await asyncio.to_thread(emu.store.create_service, ns, emu.config.appkey, name)
+    except store.ServiceExists:
+        raise NhnError(DUPLICATE_SERVICE) from None
+    except store.ServiceQuotaExceeded:
+        raise NhnError(SERVICE_QUOTA) from None
+
+
 INDEX_FILE_ERROR = -40010
 INDEX_TOO_LARGE = -40030
 INDEX_BUSY = -40080
