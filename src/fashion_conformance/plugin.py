@@ -66,9 +66,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if item.get_closest_marker("security") is not None:
                 item.add_marker(opt_in)
-    given = getattr(config, "_fashion_targets", None)
-    live = given is not None and any(given.targeted(a) for a in API_SECTIONS)
-    if live and not config.getoption("--allow-destructive"):
+    if live_targets(config) is not None and not config.getoption("--allow-destructive"):
         # Marked at collection, so that not even a destructive test's fixtures run.
         skip = pytest.mark.skip(reason="destructive: needs --allow-destructive against a non-embedded target")
         for item in items:
@@ -109,8 +107,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targets]:
     """What the suite tests: the targets file, or an embedded emulator started for this session."""
-    given = request.config._fashion_targets  # type: ignore[attr-defined]
-    if given is not None and any(given.targeted(a) for a in API_SECTIONS):
+    given = live_targets(request.config)
+    if given is not None:
         given.embedded = False  # type: ignore[attr-defined]
         yield given
         return
@@ -249,13 +247,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
                 lines.append(f"{rid} [not in the catalog]")
         report.sections.append(("requirements", "\n".join(lines)))
     if report.failed or report.sections:
-        secrets = _secrets(item.config)
+        secrets = run_secrets(item.config)
         if report.failed and report.longrepr is not None:
             report.longrepr = redact(str(report.longrepr), secrets)
         report.sections = [(name, redact(text, secrets)) for name, text in report.sections]
 
 
-def _secrets(config: pytest.Config) -> list[str]:
-    """Every key this run may send: the targets' secrets, or the embedded emulator's keys."""
+def live_targets(config: pytest.Config) -> Targets | None:
+    """The targets file/environment when it aims at some API; None when the embedded emulator is the target."""
     given = getattr(config, "_fashion_targets", None)
+    return given if given is not None and any(given.targeted(a) for a in API_SECTIONS) else None
+
+
+def run_secrets(config: pytest.Config) -> list[str]:
+    """Every key this run may send: the targets' secrets, or the embedded emulator's keys."""
+    given = live_targets(config)
     return given.secrets() if given is not None else list(embedded.DEFAULT_KEYS.values())

@@ -432,18 +432,8 @@ def _background(rgb: np.ndarray) -> np.ndarray:
     return np.median(border, axis=0)
 
 
-def _lab(pixels: np.ndarray) -> np.ndarray:
-    """CIE L*a*b* (D65) of sRGB pixels (N x 3)."""
-    c = np.asarray(pixels, dtype=np.float64) / 255.0
-    lin = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
-    xyz = lin @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
-    t = xyz / np.array([0.95047, 1.0, 1.08883])
-    f = np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 16 / 116)
-    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1)
-
-
 _COLOURS = tuple(COLOR_RGB)
-_COLOURS_LAB = _lab(np.array([COLOR_RGB[c] for c in _COLOURS]))
+_COLOURS_LAB = vision.srgb_to_lab(np.array([COLOR_RGB[c] for c in _COLOURS]))
 
 
 def _colours(img: imaging.Decoded, item: vision.Item,
@@ -459,7 +449,7 @@ def _colours(img: imaging.Decoded, item: vision.Item,
     inner = ndimage.binary_erosion(mask)
     mask = inner if inner.sum() >= max(1, mask.sum() // 4) else mask
     pixels = crop[mask] if mask.any() else crop.reshape(-1, 3)
-    lab = _lab(pixels)
+    lab = vision.srgb_to_lab(pixels)
     nearest = ((lab[:, None, :] - _COLOURS_LAB[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
     shares = np.bincount(nearest, minlength=len(_COLOURS)) / len(nearest)
     order = [int(i) for i in np.argsort(-shares, kind="stable")[: _limit("tag.colors_max_items").max]]
@@ -467,7 +457,7 @@ def _colours(img: imaging.Decoded, item: vision.Item,
     out = []
     for i in chosen:
         mean = pixels[nearest == i].mean(axis=0)
-        lightness = _lab(mean[None, :])[0, 0] - _COLOURS_LAB[i, 0]
+        lightness = vision.srgb_to_lab(mean[None, :])[0, 0] - _COLOURS_LAB[i, 0]
         tone = "light" if lightness > 10 else "dark" if lightness < -10 else None
         rgb = tuple(int(round(v)) for v in mean)
         out.append((_COLOURS[i], float(shares[i]), rgb, tone))

@@ -285,7 +285,8 @@ def _sample(crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return pixels
 
 
-def _srgb_to_lab(pixels: np.ndarray) -> np.ndarray:
+def srgb_to_lab(pixels: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* (D65) of sRGB pixels (N x 3)."""
     c = np.asarray(pixels, dtype=np.float64) / 255.0
     lin = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
     xyz = lin @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
@@ -294,9 +295,9 @@ def _srgb_to_lab(pixels: np.ndarray) -> np.ndarray:
     return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1)
 
 
-_PALETTE_LAB = _srgb_to_lab(_PALETTE_RGB)
+_PALETTE_LAB = srgb_to_lab(_PALETTE_RGB)
 _NAMED = tuple(_NAMED_RGB)
-_NAMED_LAB = _srgb_to_lab(np.array([_NAMED_RGB[k] for k in _NAMED]))
+_NAMED_LAB = srgb_to_lab(np.array([_NAMED_RGB[k] for k in _NAMED]))
 
 
 def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -306,7 +307,7 @@ def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
 
 def _soft_assignment(pixels: np.ndarray) -> np.ndarray:
     """Each pixel's soft assignment (rows sum to 1) to the fixed palette in Lab (robust to JPEG noise)."""
-    d2 = _squared_distances(_srgb_to_lab(pixels), _PALETTE_LAB)
+    d2 = _squared_distances(srgb_to_lab(pixels), _PALETTE_LAB)
     weights = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * _COLOUR_SIGMA**2))
     return weights / weights.sum(axis=1, keepdims=True)
 
@@ -362,7 +363,7 @@ def analyze(img: Decoded, item: Item | None) -> Analysis:
     """Colour names, pattern, contrast and silhouette measures of an item (None: the whole image)."""
     crop, mask = _region(img, item.box_px if item else None)
     pixels = _sample(crop, mask)
-    nearest = _squared_distances(_srgb_to_lab(pixels), _NAMED_LAB).argmin(axis=1)
+    nearest = _squared_distances(srgb_to_lab(pixels), _NAMED_LAB).argmin(axis=1)
     shares = np.bincount(nearest, minlength=len(_NAMED)) / len(nearest)
     order = sorted(range(len(_NAMED)), key=lambda i: (-shares[i], i))[:3]
     colors = tuple((_NAMED[i], round(float(shares[i]), 6)) for i in order if shares[i] > 0)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .. import __version__, contracts, embedded
+from .. import __version__, contracts
+from ..plugin import live_targets, run_secrets
 from ..targets import API_SECTIONS, redact
 from . import html, matrix
 from .rundir import new_run_dir
@@ -47,12 +48,12 @@ class MatrixRecorder:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         config = session.config
         apis = set(getattr(config, "_fashion_apis", API_SECTIONS))
-        given = getattr(config, "_fashion_targets", None)
-        if given is None or not any(given.targeted(a) for a in API_SECTIONS):
+        given = live_targets(config)
+        secrets_ = run_secrets(config)
+        if given is None:
             source, targeted, base_urls = "embedded emulator", apis, {}
-            secrets_ = list(embedded.DEFAULT_KEYS.values())
         else:
-            source, secrets_ = given.source, given.secrets()
+            source = given.source
             targeted = {a for a in apis if given.targeted(a)}
             base_urls = {a: given.get(a)["base_url"] for a in sorted(targeted)}
         finished = time.time()
