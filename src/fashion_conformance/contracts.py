@@ -178,14 +178,14 @@ def schema(api: str, file: str) -> dict[str, Any]:
 
 
 @cache
-def _ecma_regex(pattern: str) -> re.Pattern[str]:
+def ecma_regex(pattern: str) -> re.Pattern[str]:
     """`pattern` as ECMA-262 reads it: without the multiline flag `$` is the end of input, where Python's `$`
     also matches before a final newline (so "aa\n" would pass ^[a-z][a-z0-9_-]{1,31}$)."""
     return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Any:
-    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 

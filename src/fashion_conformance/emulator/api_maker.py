@@ -22,7 +22,7 @@ ALT_PREFIX = ("/nhn-ai-fashion-maker/", "/ai-fashion-maker/")
 
 async def require_service(emu, request: Request) -> tuple[str, str, str]:
     key = (NS, emu.config.appkey, request.path_params["serviceID"])
-    if await asyncio.to_thread(emu.store.get_service, *key) is None:
+    if emu.store.get_service(*key) is None:
         raise NhnError(NOT_EXIST_SERVICE, "unknown service")
     return key
 

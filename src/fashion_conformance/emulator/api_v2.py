@@ -29,7 +29,7 @@ def _key(emu, request: Request) -> tuple[str, str, str]:
 
 async def require_service(emu, request: Request):
     key = _key(emu, request)
-    service = await asyncio.to_thread(emu.store.get_service, *key)
+    service = emu.store.get_service(*key)
     if service is None:
         raise NhnError(NOT_EXIST_SERVICE, "unknown service")
     return key, service

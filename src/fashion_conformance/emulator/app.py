@@ -13,6 +13,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 
 from . import api_maker, api_v1, api_v2, fetch, indexing, tagger
 from . import operations as ops
@@ -112,6 +113,19 @@ class Emulator:
         self.store.close()
 
 
+def by_api_prefix(routes: list[Route]) -> list[BaseRoute]:
+    """The NHN routes under one Mount per API prefix (the path before `/appkeys/`, e.g. `/v2.0`), in their
+    order: a request is matched against its own API's routes only."""
+    groups: dict[str, list[Route]] = {}
+    for route in routes:
+        prefix, sep, rest = route.path.partition("/appkeys/")
+        if not sep:
+            raise ValueError(f"an NHN path without /appkeys/: {route.path}")
+        groups.setdefault(prefix, []).append(
+            Route(f"/appkeys/{rest}", route.endpoint, methods=route.methods, name=route.name))
+    return [Mount(prefix, routes=group) for prefix, group in groups.items()]
+
+
 async def unknown_path(request: Request, exc: Exception) -> Response:
     for prefix, api, code in UNKNOWN_PATH:
         if request.url.path.startswith(prefix):
@@ -132,7 +146,7 @@ def create_app(config: EmulatorConfig, *, offline_fetch: bool = False) -> Starle
             await emu.aclose()
 
     app = Starlette(
-        routes=[*api_v1.routes(), *api_v2.routes(), *api_maker.routes(), *tagger.routes(emu)],
+        routes=[*by_api_prefix([*api_v1.routes(), *api_v2.routes(), *api_maker.routes()]), *tagger.routes(emu)],
         exception_handlers={404: unknown_path, 405: unknown_path},
         lifespan=lifespan,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -10,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 
 from .. import contracts
+from . import fastcheck
 from .envelope import NhnError
 
 INVALID_PARAM = -40000
@@ -48,14 +50,32 @@ def coerce(raw: str, prop: Mapping[str, Any]) -> Any:
     return raw
 
 
+def _verbatim(prop: Mapping[str, Any]) -> bool:
+    """Whether `coerce` leaves every wire value of this parameter as it is (a plain string parameter)."""
+    kinds = _types(prop)
+    return "string" in kinds and not kinds & {"integer", "number", "boolean", "array"}
+
+
+@functools.cache
+def _plan(api: str, endpoint_id: str) -> tuple[tuple[tuple[str, str, dict[str, Any], bool], ...], fastcheck.Check]:
+    """Each parameter of the endpoint (name, where it is read from, schema, verbatim) and the compiled test of
+    the endpoint's parameter schema."""
+    ep = contracts.endpoint(api, endpoint_id)
+    if not ep.params:
+        return (), fastcheck.compile_schema(True)
+    schema = contracts.schema(api, ep.params)
+    fields = tuple((name, prop.get("x-in", "query"), prop, _verbatim(prop))
+                   for name, prop in schema.get("properties", {}).items())
+    return fields, fastcheck.compile_schema(schema)
+
+
 def read(api: str, endpoint_id: str, request: Request) -> dict[str, Any]:
     """Path, query and header parameters typed and validated; -40000 InvalidParam when they break the schema."""
-    ep = contracts.endpoint(api, endpoint_id)
+    fields, is_valid = _plan(api, endpoint_id)
     values: dict[str, Any] = {}
-    if not ep.params:
+    if not fields:
         return values
-    for name, prop in contracts.schema(api, ep.params).get("properties", {}).items():
-        where = prop.get("x-in", "query")
+    for name, where, prop, verbatim in fields:
         if where == "path":
             raw = request.path_params.get(name)
         elif where == "header":
@@ -63,7 +83,9 @@ def read(api: str, endpoint_id: str, request: Request) -> dict[str, Any]:
         else:
             raw = request.query_params.get(name)
         if raw is not None:
-            values[name] = coerce(raw, prop)
+            values[name] = raw if verbatim else coerce(raw, prop)
+    if is_valid(values):
+        return values
     errors = contracts.validate(api, endpoint_id, "params", values)
     if errors:
         raise NhnError(INVALID_PARAM, "; ".join(errors))

@@ -8,6 +8,10 @@ foreign keys on. Every write is one `BEGIN IMMEDIATE` transaction, so checks and
 active job per service, Maker's daily uploads, the per-service document cap) are atomic also across
 connections. One connection guarded by a lock serves all threads.
 
+Services are also held in memory (`get_service`, the one method that never blocks: it runs on the event loop of
+every request). The copy is read from the file at open and refreshed, still under the lock, after each commit
+for exactly the services that transaction touched, so it never shows a state the file does not hold.
+
 Jobs of a deleted service are removed with it (its index list is then unreachable anyway: -42000); a runner
 committing into such a job gets `JobGone`. Maker uploads are kept apart from jobs and survive a service's
 deletion, so deleting and re-creating a service does not reset its daily quota.
@@ -215,7 +219,8 @@ def _default_max_services(ns: str) -> int:
 
 
 class Store:
-    """The SQLite state of one emulator. Thread-safe; every method blocks (call it via asyncio.to_thread)."""
+    """The SQLite state of one emulator. Thread-safe; every method but `get_service` blocks (call it via
+    asyncio.to_thread)."""
 
     def __init__(
         self,
@@ -233,8 +238,13 @@ class Store:
         self._db.row_factory = sqlite3.Row
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
             self._db.execute(f"PRAGMA {pragma}")
+        self._services: dict[tuple[str, str, str], Service] = {}
+        self._service_keys: dict[int, tuple[str, str, str]] = {}
+        self._touched: set[int] = set()  # services written by the open transaction
         with self._lock:
             self._db.executescript(_SCHEMA)
+            for (sid,) in self._db.execute("SELECT id FROM services").fetchall():
+                self._refresh(sid)
         self.recover()
 
     def close(self) -> None:
@@ -258,6 +268,26 @@ class Store:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+            finally:
+                touched, self._touched = self._touched, set()
+            for sid in touched:
+                self._refresh(sid)
+
+    def _touch(self, sid: int) -> None:
+        """Mark a service as written by the open transaction (its in-memory copy is refreshed at commit)."""
+        self._touched.add(sid)
+
+    def _refresh(self, sid: int) -> None:
+        """The in-memory copy of one service as the file now holds it (gone when the row is)."""
+        row = self._db.execute("SELECT ns, appkey, name, created, doc_count FROM services WHERE id=?", (sid,)).fetchone()
+        if row is None:
+            key = self._service_keys.pop(sid, None)
+            if key is not None:
+                self._services.pop(key, None)
+            return
+        key = (row["ns"], row["appkey"], row["name"])
+        self._service_keys[sid] = key
+        self._services[key] = Service(row["name"], int(row["doc_count"]), int(row["created"]))
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -287,9 +317,9 @@ class Store:
             (count,) = db.execute("SELECT COUNT(*) FROM services WHERE ns=? AND appkey=?", (ns, appkey)).fetchone()
             if count >= cap:
                 raise ServiceQuotaExceeded(f"{ns} already has {count} services")
-            db.execute(
+            self._touch(db.execute(
                 "INSERT INTO services (ns, appkey, name, created) VALUES (?, ?, ?, ?)", (ns, appkey, name, self._now())
-            )
+            ).lastrowid)
 
     def delete_service(self, ns: str, appkey: str, name: str, *, if_idle: bool = False) -> None:
         """Removes the service with its products and jobs. Raises NoSuchService, or (with `if_idle`, checked in
@@ -299,6 +329,7 @@ class Store:
             if if_idle and self._active(db, sid):
                 raise JobBusy(f"service {name!r} has an index job in progress")
             db.execute("DELETE FROM services WHERE id=?", (sid,))
+            self._touch(sid)
 
     _SERVICE_SQL = "SELECT s.name, s.created, s.doc_count AS docs FROM services s WHERE s.ns=? AND s.appkey=?"
 
@@ -308,8 +339,8 @@ class Store:
         return [Service(r["name"], int(r["docs"]), int(r["created"])) for r in rows]
 
     def get_service(self, ns: str, appkey: str, name: str) -> Service | None:
-        rows = self._read(self._SERVICE_SQL + " AND s.name=?", (ns, appkey, name))
-        return Service(rows[0]["name"], int(rows[0]["docs"]), int(rows[0]["created"])) if rows else None
+        """From memory, as of the last commit: never blocks, so handlers call it on the event loop."""
+        return self._services.get((ns, appkey, name))
 
     # -- products -----------------------------------------------------------------------------------
 
@@ -321,8 +352,7 @@ class Store:
             image_sha256=row["image_sha256"], vector=np.frombuffer(row["vector"], dtype=np.float32),
         )
 
-    @staticmethod
-    def _put(db: sqlite3.Connection, sid: int, p: Product, max_docs: int | None) -> str:
+    def _put(self, db: sqlite3.Connection, sid: int, p: Product, max_docs: int | None) -> str:
         """"added", "updated" or (a new product when the service holds `max_docs`) "exceeded"."""
         exists = db.execute("SELECT 1 FROM products WHERE service_id=? AND product_id=?", (sid, p.product_id)).fetchone()
         if not exists and max_docs is not None:
@@ -339,13 +369,14 @@ class Store:
         if exists:
             return "updated"
         db.execute("UPDATE services SET doc_count = doc_count + 1 WHERE id=?", (sid,))
+        self._touch(sid)
         return "added"
 
-    @staticmethod
-    def _drop(db: sqlite3.Connection, sid: int, product_id: str) -> bool:
+    def _drop(self, db: sqlite3.Connection, sid: int, product_id: str) -> bool:
         if not db.execute("DELETE FROM products WHERE service_id=? AND product_id=?", (sid, product_id)).rowcount:
             return False
         db.execute("UPDATE services SET doc_count = doc_count - 1 WHERE id=?", (sid,))
+        self._touch(sid)
         return True
 
     def upsert_product(self, ns: str, appkey: str, service: str, product: Product) -> str:
