@@ -11,7 +11,7 @@ from starlette.routing import Route
 from .. import contracts
 from . import operations as ops
 from .envelope import NhnError, nhn_ok
-from .routing import nhn_route
+from .routing import nhn_routes
 
 API = "maker"
 NS = "v1"  # Maker indexes the products that v1 searches
@@ -74,11 +74,7 @@ async def list_indexes(request, emu, p):
     return nhn_ok(API, {"total": total, "items": items})
 
 
-def routes() -> list[Route]:
+def route_groups() -> tuple[list[Route], list[Route]]:
+    """The routes under the documented prefix and under its alternative (ALT_PREFIX)."""
     handlers = {"index.create": create_index, "service.list": list_services, "index.list": list_indexes}
-    out = []
-    for endpoint_id, handler in handlers.items():
-        path = contracts.endpoint(API, endpoint_id).path
-        out.append(nhn_route(API, endpoint_id, handler))
-        out.append(nhn_route(API, endpoint_id, handler, path=path.replace(*ALT_PREFIX, 1)))
-    return out
+    return nhn_routes(API, handlers), nhn_routes(API, handlers, prefix=ALT_PREFIX)

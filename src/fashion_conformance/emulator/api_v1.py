@@ -10,7 +10,7 @@ from .. import contracts
 from . import operations as ops
 from . import store as st
 from .envelope import NhnError, nhn_ok
-from .routing import nhn_route
+from .routing import nhn_routes
 
 API = "v1"
 NS = "v1"
@@ -97,12 +97,15 @@ async def tag(request, emu, p):
 
 
 def routes():
-    return [
-        nhn_route(API, "service.create", create_service),
-        nhn_route(API, "service.delete", delete_service),
-        nhn_route(API, "service.list", list_services),
-        nhn_route(API, "search.product", search_product),
-        nhn_route(API, "detect", detect),
-        nhn_route(API, "search.image", search_image),
-        nhn_route(API, "tag", tag),
-    ]
+    return nhn_routes(
+        API,
+        {
+            "service.create": create_service,
+            "service.delete": delete_service,
+            "service.list": list_services,
+            "search.product": search_product,
+            "detect": detect,
+            "search.image": search_image,
+            "tag": tag,
+        },
+    )

@@ -13,7 +13,7 @@ from . import operations as ops
 from . import store as st
 from .envelope import NhnError, nhn_ok
 from .params import coerce
-from .routing import nhn_route
+from .routing import nhn_routes
 
 API = "v2"
 NS = "v2"
@@ -229,17 +229,21 @@ async def get_index(request, emu, p):
 
 
 def routes():
-    return [
-        nhn_route(API, "service.create", create_service),
-        nhn_route(API, "service.delete", delete_service),
-        nhn_route(API, "service.list", list_services),
-        nhn_route(API, "service.get", get_service),
-        nhn_route(API, "search.product", search_product),
-        nhn_route(API, "detect", detect),
-        nhn_route(API, "search.link", search_link),
-        nhn_route(API, "search.image", search_image, reads_query=False),
-        nhn_route(API, "tag", tag),
-        nhn_route(API, "index.create", create_index, reads_query=False),
-        nhn_route(API, "index.list", list_indexes),
-        nhn_route(API, "index.get", get_index),
-    ]
+    return nhn_routes(
+        API,
+        {
+            "service.create": create_service,
+            "service.delete": delete_service,
+            "service.list": list_services,
+            "service.get": get_service,
+            "search.product": search_product,
+            "detect": detect,
+            "search.link": search_link,
+            "search.image": search_image,
+            "tag": tag,
+            "index.create": create_index,
+            "index.list": list_indexes,
+            "index.get": get_index,
+        },
+        own_params={"search.image", "index.create"},
+    )

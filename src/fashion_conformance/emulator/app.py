@@ -13,7 +13,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import Route
 
 from . import api_maker, api_v1, api_v2, fetch, indexing, tagger
 from . import operations as ops
@@ -113,17 +113,33 @@ class Emulator:
         self.store.close()
 
 
-def by_api_prefix(routes: list[Route]) -> list[BaseRoute]:
-    """The NHN routes under one Mount per API prefix (the path before `/appkeys/`, e.g. `/v2.0`), in their
-    order: a request is matched against its own API's routes only."""
-    groups: dict[str, list[Route]] = {}
-    for route in routes:
-        prefix, sep, rest = route.path.partition("/appkeys/")
-        if not sep:
-            raise ValueError(f"an NHN path without /appkeys/: {route.path}")
-        groups.setdefault(prefix, []).append(
-            Route(f"/appkeys/{rest}", route.endpoint, methods=route.methods, name=route.name))
-    return [Mount(prefix, routes=group) for prefix, group in groups.items()]
+class ApiDispatch:
+    """The emulator's ASGI entry: an HTTP request under an NHN API's path prefix goes to that API's own app (so
+    it is matched against that API's routes only), everything else (lifespan, Tagger, unknown paths) to `main`."""
+
+    def __init__(self, main: Starlette, apis: dict[str, Starlette]) -> None:
+        self.main = main
+        self.apis = tuple(apis.items())
+
+    @property
+    def state(self):
+        return self.main.state
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            for prefix, app in self.apis:
+                if path.startswith(prefix):
+                    return await app(scope, receive, send)
+        await self.main(scope, receive, send)
+
+
+def api_prefix(routes: list[Route]) -> str:
+    """The path prefix all of an NHN API's routes share (up to `/appkeys/`, e.g. `/v2.0/`)."""
+    prefixes = {route.path.partition("/appkeys/")[0] + "/" for route in routes}
+    if len(prefixes) != 1 or not all("/appkeys/" in route.path for route in routes):
+        raise ValueError(f"routes without one common prefix: {sorted(prefixes)}")
+    return prefixes.pop()
 
 
 async def unknown_path(request: Request, exc: Exception) -> Response:
@@ -133,7 +149,7 @@ async def unknown_path(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": "Not Found"}, status_code=404)
 
 
-def create_app(config: EmulatorConfig, *, offline_fetch: bool = False) -> Starlette:
+def create_app(config: EmulatorConfig, *, offline_fetch: bool = False) -> ApiDispatch:
     """The ASGI app; `offline_fetch` (tests only) keeps every image and index download on loopback."""
     release_large_buffers()
     emu = Emulator(config, offline=offline_fetch)
@@ -145,10 +161,12 @@ def create_app(config: EmulatorConfig, *, offline_fetch: bool = False) -> Starle
         finally:
             await emu.aclose()
 
-    app = Starlette(
-        routes=[*by_api_prefix([*api_v1.routes(), *api_v2.routes(), *api_maker.routes()]), *tagger.routes(emu)],
-        exception_handlers={404: unknown_path, 405: unknown_path},
-        lifespan=lifespan,
-    )
-    app.state.emu = emu
+    handlers = {404: unknown_path, 405: unknown_path}
+    main = Starlette(routes=tagger.routes(emu), exception_handlers=handlers, lifespan=lifespan)
+    apis: dict[str, Starlette] = {}
+    for routes in (api_v1.routes(), api_v2.routes(), *api_maker.route_groups()):
+        app = apis[api_prefix(routes)] = Starlette(routes=routes, exception_handlers=handlers)
+        app.state.emu = emu
+    main.state.emu = emu
+    return ApiDispatch(main, apis)
     return app

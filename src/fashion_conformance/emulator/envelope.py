@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -18,10 +19,13 @@ class NhnError(Exception):
         self.detail = detail
 
 
+@functools.cache
+def _header(api: str, code: int) -> dict[str, Any]:
+    return {"isSuccessful": code == 0, "resultCode": code, "resultMessage": contracts.code_message(api, code)}
+
+
 def nhn_body(api: str, code: int, data: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "header": {"isSuccessful": code == 0, "resultCode": code, "resultMessage": contracts.code_message(api, code)}
-    }
+    body: dict[str, Any] = {"header": dict(_header(api, code))}
     if data is not None:
         body["data"] = data
     return body

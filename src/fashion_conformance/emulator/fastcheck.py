@@ -33,21 +33,9 @@ def _always(_: Any) -> bool:
     return True
 
 
-def _type_ok(kinds: frozenset[str], t: type, v: Any) -> bool:
-    """JSON Schema's `type` for an instance of exact Python type `t` (bool is not a number, 1.0 is an integer)."""
-    if t is str:
-        return "string" in kinds
-    if t is int:
-        return "integer" in kinds or "number" in kinds
-    if t is float:
-        return "number" in kinds or ("integer" in kinds and v.is_integer())
-    if t is bool:
-        return "boolean" in kinds
-    if t is list:
-        return "array" in kinds
-    if t is dict:
-        return "object" in kinds
-    return v is None and "null" in kinds
+# The exact Python types of each JSON type (bool is not a number; a float with no fraction is also an integer).
+PY_TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "array": (list,),
+            "object": (dict,), "null": (type(None),)}
 
 
 def _unique(v: list) -> bool:
@@ -69,7 +57,9 @@ def compile_schema(schema: dict[str, Any] | bool) -> Check:
     if "enum" in schema and not all(type(e) in SCALARS for e in schema["enum"]):
         return _never
     raw_type = schema.get("type")
-    kinds = None if raw_type is None else frozenset([raw_type] if isinstance(raw_type, str) else raw_type)
+    kinds = None if raw_type is None else [raw_type] if isinstance(raw_type, str) else raw_type
+    py_types = None if kinds is None else frozenset(t for kind in kinds for t in PY_TYPES[kind])
+    integral = kinds is not None and "integer" in kinds
     min_len, max_len = schema.get("minLength"), schema.get("maxLength")
     regex = contracts.ecma_regex(schema["pattern"]) if "pattern" in schema else None
     minimum, maximum = schema.get("minimum"), schema.get("maximum")
@@ -83,7 +73,7 @@ def compile_schema(schema: dict[str, Any] | bool) -> Check:
 
     def is_valid(v: Any) -> bool:
         t = type(v)
-        if kinds is not None and not _type_ok(kinds, t, v):
+        if py_types is not None and t not in py_types and not (integral and t is float and v.is_integer()):
             return False
         if t is str:
             if (min_len is not None and len(v) < min_len) or (max_len is not None and len(v) > max_len):
