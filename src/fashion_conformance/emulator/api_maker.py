@@ -74,7 +74,7 @@ async def list_indexes(request, emu, p):
     return nhn_ok(API, {"total": total, "items": items})
 
 
-def route_groups() -> tuple[list[Route], list[Route]]:
+def route_groups(emu) -> tuple[list[Route], list[Route]]:
     """The routes under the documented prefix and under its alternative (ALT_PREFIX)."""
     handlers = {"index.create": create_index, "service.list": list_services, "index.list": list_indexes}
-    return nhn_routes(API, handlers), nhn_routes(API, handlers, prefix=ALT_PREFIX)
+    return nhn_routes(API, emu, handlers), nhn_routes(API, emu, handlers, prefix=ALT_PREFIX)

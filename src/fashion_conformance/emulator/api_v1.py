@@ -96,9 +96,10 @@ async def tag(request, emu, p):
     return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
 
 
-def routes():
+def routes(emu):
     return nhn_routes(
         API,
+        emu,
         {
             "service.create": create_service,
             "service.delete": delete_service,

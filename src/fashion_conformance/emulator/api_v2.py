@@ -228,9 +228,10 @@ async def get_index(request, emu, p):
     return nhn_ok(API, {"total": 1, "items": [detail]})  # E8: one item in a list
 
 
-def routes():
+def routes(emu):
     return nhn_routes(
         API,
+        emu,
         {
             "service.create": create_service,
             "service.delete": delete_service,

@@ -121,10 +121,6 @@ class ApiDispatch:
         self.main = main
         self.apis = tuple(apis.items())
 
-    @property
-    def state(self):
-        return self.main.state
-
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
@@ -164,9 +160,6 @@ def create_app(config: EmulatorConfig, *, offline_fetch: bool = False) -> ApiDis
     handlers = {404: unknown_path, 405: unknown_path}
     main = Starlette(routes=tagger.routes(emu), exception_handlers=handlers, lifespan=lifespan)
     apis: dict[str, Starlette] = {}
-    for routes in (api_v1.routes(), api_v2.routes(), *api_maker.route_groups()):
-        app = apis[api_prefix(routes)] = Starlette(routes=routes, exception_handlers=handlers)
-        app.state.emu = emu
-    main.state.emu = emu
+    for routes in (api_v1.routes(emu), api_v2.routes(emu), *api_maker.route_groups(emu)):
+        apis[api_prefix(routes)] = Starlette(routes=routes, exception_handlers=handlers)
     return ApiDispatch(main, apis)
-    return app

@@ -6,7 +6,7 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.requests import Request
 
@@ -50,23 +50,41 @@ def coerce(raw: str, prop: Mapping[str, Any]) -> Any:
     return raw
 
 
+def header(request: Request, name: bytes) -> str | None:
+    """The first value of a header (`name` in lower case), read from the ASGI scope as Starlette would."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 def _verbatim(prop: Mapping[str, Any]) -> bool:
     """Whether `coerce` leaves every wire value of this parameter as it is (a plain string parameter)."""
     kinds = _types(prop)
     return "string" in kinds and not kinds & {"integer", "number", "boolean", "array"}
 
 
+class Field(NamedTuple):
+    name: str
+    where: str  # "path", "header" or "query"
+    key: Any  # the name as the request holds it (a header's is lower-case bytes)
+    prop: dict[str, Any]
+    verbatim: bool
+
+
 @functools.cache
-def _plan(api: str, endpoint_id: str) -> tuple[tuple[tuple[str, str, dict[str, Any], bool], ...], fastcheck.Check]:
-    """Each parameter of the endpoint (name, where it is read from, schema, verbatim) and the compiled test of
-    the endpoint's parameter schema."""
+def _plan(api: str, endpoint_id: str) -> tuple[tuple[Field, ...], fastcheck.Check]:
+    """The parameters of the endpoint and the compiled test of its parameter schema."""
     ep = contracts.endpoint(api, endpoint_id)
     if not ep.params:
         return (), fastcheck.compile_schema(True)
     schema = contracts.schema(api, ep.params)
-    fields = tuple((name, prop.get("x-in", "query"), prop, _verbatim(prop))
-                   for name, prop in schema.get("properties", {}).items())
-    return fields, fastcheck.compile_schema(schema)
+    fields = []
+    for name, prop in schema.get("properties", {}).items():
+        where = prop.get("x-in", "query")
+        key = name.lower().encode("latin-1") if where == "header" else name
+        fields.append(Field(name, where, key, prop, _verbatim(prop)))
+    return tuple(fields), fastcheck.compile_schema(schema)
 
 
 def read(api: str, endpoint_id: str, request: Request) -> dict[str, Any]:
@@ -75,13 +93,14 @@ def read(api: str, endpoint_id: str, request: Request) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if not fields:
         return values
-    for name, where, prop, verbatim in fields:
+    path = request.path_params
+    for name, where, key, prop, verbatim in fields:
         if where == "path":
-            raw = request.path_params.get(name)
+            raw = path.get(key)
         elif where == "header":
-            raw = request.headers.get(name)
+            raw = header(request, key)
         else:
-            raw = request.query_params.get(name)
+            raw = request.query_params.get(key)
         if raw is not None:
             values[name] = raw if verbatim else coerce(raw, prop)
     if is_valid(values):

@@ -28,11 +28,11 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def authorized(api: str, request: Request, config) -> bool:
     if request.path_params.get("appKey") != config.appkey:
         return False
-    return api != "v2" or request.headers.get("authorization") == config.secret_key
+    return api != "v2" or params.header(request, b"authorization") == config.secret_key
 
 
-def nhn_endpoint(api: str, endpoint_id: str, handler: Handler, *, reads_params: bool = True) -> Endpoint:
-    """`handler(request, emulator, params)` as a Starlette endpoint for the contract endpoint.
+def nhn_endpoint(api: str, emu: Any, endpoint_id: str, handler: Handler, *, reads_params: bool = True) -> Endpoint:
+    """`handler(request, emu, params)` as a Starlette endpoint for the contract endpoint.
 
     Auth comes first (-41000 / -41005), then the parameter schema (-40000); an NhnError raised anywhere becomes
     the error envelope, and any other exception the -50000 envelope (logged without the request's secrets).
@@ -40,7 +40,6 @@ def nhn_endpoint(api: str, endpoint_id: str, handler: Handler, *, reads_params: 
     codes = contracts.endpoint(api, endpoint_id).codes
 
     async def endpoint(request: Request) -> Response:
-        emu = request.app.state.emu
         try:
             if not authorized(api, request, emu.config):
                 raise NhnError(AUTH_CODE[api], "unauthorized")
@@ -58,9 +57,10 @@ def nhn_endpoint(api: str, endpoint_id: str, handler: Handler, *, reads_params: 
     return endpoint
 
 
-def nhn_routes(api: str, handlers: dict[str, Handler], *, own_params: Collection[str] = (),
+def nhn_routes(api: str, emu: Any, handlers: dict[str, Handler], *, own_params: Collection[str] = (),
                prefix: tuple[str, str] | None = None) -> list[Route]:
-    """One route per contract path of `handlers` (endpoint id -> handler), in their order; the endpoints that
+    """One route per contract path of `handlers` (endpoint id -> handler, called with the emulator `emu`), in
+    their order; the endpoints that
     share a path share its route, the request's method picking the handler (HEAD goes with GET).
 
     `own_params`: endpoints whose handler reads its parameters itself (form bodies); `prefix` (old, new): the
@@ -70,7 +70,7 @@ def nhn_routes(api: str, handlers: dict[str, Handler], *, own_params: Collection
         ep = contracts.endpoint(api, endpoint_id)
         path = ep.path.replace(*prefix, 1) if prefix else ep.path
         methods = by_path.setdefault(path, {})
-        methods[ep.method] = nhn_endpoint(api, endpoint_id, handler, reads_params=endpoint_id not in own_params)
+        methods[ep.method] = nhn_endpoint(api, emu, endpoint_id, handler, reads_params=endpoint_id not in own_params)
         if ep.method == "GET":
             methods["HEAD"] = methods["GET"]
     return [_route(api, path, methods) for path, methods in by_path.items()]
