@@ -20,7 +20,7 @@ NOT_EXIST_SERVICE = -42000
 ALT_PREFIX = ("/nhn-ai-fashion-maker/", "/ai-fashion-maker/")
 
 
-async def require_service(emu, request: Request) -> tuple[str, str, str]:
+def require_service(emu, request: Request) -> tuple[str, str, str]:
     key = (NS, emu.config.appkey, request.path_params["serviceID"])
     if emu.store.get_service(*key) is None:
         raise NhnError(NOT_EXIST_SERVICE, "unknown service")
@@ -28,7 +28,7 @@ async def require_service(emu, request: Request) -> tuple[str, str, str]:
 
 
 async def create_index(request, emu, p):
-    key = await require_service(emu, request)
+    key = require_service(emu, request)
     try:
         form = await request.form(max_files=2, max_fields=16)
     except Exception:
@@ -52,7 +52,7 @@ async def list_services(request, emu, p):
 
 
 async def list_indexes(request, emu, p):
-    key = await require_service(emu, request)
+    key = require_service(emu, request)
     total, jobs = await ops.list_jobs(emu, API, key, p, [p["status"]] if "status" in p else None)
     items = [
         {

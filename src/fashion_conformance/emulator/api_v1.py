@@ -20,7 +20,7 @@ NOT_FOUND_PRODUCT = -40050
 LANGS = {"jp": "ja"}  # v1 spells Japanese `jp`; the label sets use ISO `ja`
 
 
-async def require_service(emu, request: Request) -> tuple[str, str, str]:
+def require_service(emu, request: Request) -> tuple[str, str, str]:
     key = (NS, emu.config.appkey, request.path_params["serviceID"])
     if emu.store.get_service(*key) is None:
         raise NhnError(NOT_EXIST_SERVICE, "unknown service")
@@ -41,7 +41,7 @@ async def create_service(request, emu, p):
 
 
 async def delete_service(request, emu, p):
-    key = await require_service(emu, request)
+    key = require_service(emu, request)
     try:  # E17: refused while a Maker index job is reserved or running (checked in the same transaction)
         await asyncio.to_thread(emu.store.delete_service, *key, if_idle=True)
     except st.JobBusy:
@@ -58,7 +58,7 @@ async def list_services(request, emu, p):
 
 
 async def search_product(request, emu, p):
-    key = await require_service(emu, request)
+    key = require_service(emu, request)
     product = await asyncio.to_thread(emu.store.get_product, *key, p["productID"])
     if product is None:
         raise NhnError(NOT_FOUND_PRODUCT)
@@ -71,14 +71,14 @@ async def search_product(request, emu, p):
 
 
 async def detect(request, emu, p):
-    await require_service(emu, request)
+    require_service(emu, request)
     loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.max_bytes").value)
     items = await asyncio.to_thread(ops.detect_items, emu, p["path"], loaded)
     return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
 
 
 async def search_image(request, emu, p):
-    key = await require_service(emu, request)
+    key = require_service(emu, request)
     clauses = ops.parse_filters(API, request.query_params.multi_items())
     vector = await ops.vector_for_link(emu, p.get("link"), max_bytes=contracts.limit(API, "image.max_bytes").value,
                                        gone_code=ops.INVALID_PARAM)
@@ -88,7 +88,7 @@ async def search_image(request, emu, p):
 
 
 async def tag(request, emu, p):
-    await require_service(emu, request)
+    require_service(emu, request)
     lang = p.get("lang", contracts.limit(API, "tag.lang").default)
     item_limit = p.get("item_limit", contracts.limit(API, "tag.item_limit").default)
     loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.tag_max_bytes").value)

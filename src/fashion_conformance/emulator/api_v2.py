@@ -27,7 +27,7 @@ def _key(emu, request: Request) -> tuple[str, str, str]:
     return (NS, emu.config.appkey, request.path_params["serviceName"])
 
 
-async def require_service(emu, request: Request):
+def require_service(emu, request: Request):
     key = _key(emu, request)
     service = emu.store.get_service(*key)
     if service is None:
@@ -73,7 +73,7 @@ async def create_service(request, emu, p):
 
 
 async def delete_service(request, emu, p):
-    key, _ = await require_service(emu, request)
+    key, _ = require_service(emu, request)
     try:
         await asyncio.to_thread(emu.store.delete_service, *key)
     except st.NoSuchService:
@@ -88,7 +88,7 @@ async def list_services(request, emu, p):
 
 
 async def get_service(request, emu, p):
-    _, service = await require_service(emu, request)
+    _, service = require_service(emu, request)
     return nhn_ok(API, service_info(service))
 
 
@@ -101,7 +101,7 @@ def _search_options(p: dict) -> dict:
 
 
 async def search_product(request, emu, p):
-    key, _ = await require_service(emu, request)
+    key, _ = require_service(emu, request)
     product = await asyncio.to_thread(emu.store.get_product, *key, p["productId"])
     if product is None:
         raise NhnError(NOT_FOUND_PRODUCT)
@@ -112,14 +112,14 @@ async def search_product(request, emu, p):
 
 
 async def detect(request, emu, p):
-    await require_service(emu, request)
+    require_service(emu, request)
     loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.max_bytes").value)
     items = await asyncio.to_thread(ops.detect_items, emu, p["path"], loaded)
     return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
 
 
 async def search_link(request, emu, p):
-    key, _ = await require_service(emu, request)
+    key, _ = require_service(emu, request)
     clauses = ops.parse_filters(API, request.query_params.multi_items())
     vector = await ops.vector_for_link(emu, p.get("link"), max_bytes=contracts.limit(API, "image.max_bytes").value,
                                        gone_code=ops.NO_ITEMS)
@@ -135,7 +135,7 @@ async def read_form(request: Request):
 
 
 async def search_image(request, emu, p):
-    key, _ = await require_service(emu, request)
+    key, _ = require_service(emu, request)
     form = await read_form(request)
     fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     upload = form.get("imageFile")
@@ -169,7 +169,7 @@ def _form_params(fields: dict[str, str], *, has_file: bool) -> dict:
 
 
 async def tag(request, emu, p):
-    await require_service(emu, request)
+    require_service(emu, request)
     lang = p.get("lang", contracts.limit(API, "tag.lang").default)
     item_limit = p.get("itemLimit", contracts.limit(API, "tag.item_limit").default)
     loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.tag_max_bytes").value)
@@ -178,7 +178,7 @@ async def tag(request, emu, p):
 
 
 async def create_index(request, emu, p):
-    key, _ = await require_service(emu, request)
+    key, _ = require_service(emu, request)
     form = await read_form(request)
     fmt = form.get("format")
     if fmt not in contracts.limit(API, "index.formats").value:
@@ -209,7 +209,7 @@ def job_summary(job) -> dict:
 
 
 async def list_indexes(request, emu, p):
-    key, _ = await require_service(emu, request)
+    key, _ = require_service(emu, request)
     statuses = p.get("statuses")
     if statuses is None and "status" in request.query_params:  # E7: the example's spelling is accepted too
         statuses = request.query_params["status"].split(",")
@@ -218,7 +218,7 @@ async def list_indexes(request, emu, p):
 
 
 async def get_index(request, emu, p):
-    key, _ = await require_service(emu, request)
+    key, _ = require_service(emu, request)
     job = await asyncio.to_thread(emu.store.get_job, *key, p["indexId"])
     if job is None:
         raise NhnError(NOT_FOUND_INDEX)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -31,9 +32,18 @@ def nhn_body(api: str, code: int, data: Any = None) -> dict[str, Any]:
     return body
 
 
-def nhn_ok(api: str, data: Any = None) -> JSONResponse:
-    return JSONResponse(nhn_body(api, 0, data))
+class NhnResponse(JSONResponse):
+    """Starlette's JSON rendering (compact, UTF-8, no NaN) with one encoder made once."""
+
+    ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+    def render(self, content: Any) -> bytes:
+        return self.ENCODER.encode(content).encode("utf-8")
 
 
-def nhn_error(api: str, code: int) -> JSONResponse:
-    return JSONResponse(nhn_body(api, code))
+def nhn_ok(api: str, data: Any = None) -> NhnResponse:
+    return NhnResponse(nhn_body(api, 0, data))
+
+
+def nhn_error(api: str, code: int) -> NhnResponse:
+    return NhnResponse(nhn_body(api, code))

@@ -81,5 +81,5 @@ def _route(api: str, path: str, methods: dict[str, Endpoint]) -> Route:
         endpoint = methods.get("GET") or next(iter(methods.values()))
     else:
         async def endpoint(request: Request) -> Response:
-            return await methods[request.method](request)
+            return await methods[request.scope["method"]](request)
     return Route(path, endpoint, methods=list(methods), name=f"{api} {path}")
