@@ -404,3 +404,38 @@ def test_a_killed_writer_leaves_a_consistent_store(tmp_path):
     assert job.added_count + job.failed_count == job.total_count == 200_000
     assert s.count_products("v2", "k", "shop") == job.added_count == len(list(s.iter_products("v2", "k", "shop")))
     s.close()
+
+
+def _file_count(path, key) -> int | None:
+    """A service's document count as the file holds it, read through a connection of its own."""
+    db = sqlite3.connect(path)
+    try:
+        row = db.execute("SELECT doc_count FROM services WHERE ns=? AND appkey=? AND name=?", key).fetchone()
+    finally:
+        db.close()
+    return None if row is None else row[0]
+
+
+def test_service_in_memory_follows_every_commit_and_no_rollback(tmp_path, clock):
+    """get_service answers from memory: it shows each committed change and nothing of a rolled-back one."""
+    path = tmp_path / "state.sqlite3"
+    s = Store(path, clock=clock)
+    s.create_service(*KEY)
+    s.upsert_product(*KEY, product("p1"))
+    run_job(s, KEY, [("p2", "upsert", product("p2")), ("p3", "upsert", product("p3")), ("p1", "delete", None)])
+    assert s.get_service(*KEY).document_count == 2 == _file_count(path, KEY)
+    job_id = s.create_job(*KEY, "v2", "f.jsonl", ["p4", "p5"])
+    s.start_job(job_id)
+    broken = Product(**{**product("p5").__dict__, "vector": np.array(["not a number"])})
+    with pytest.raises(ValueError):
+        s.commit_lines(job_id, [LineOp(1, "p4", "upsert", product("p4")), LineOp(2, "p5", "upsert", broken)],
+                       max_docs=None)
+    assert s.get_service(*KEY).document_count == 2 == _file_count(path, KEY)
+    s.delete_product(*KEY, "p2")
+    assert s.get_service(*KEY).document_count == 1 == _file_count(path, KEY)
+    s.close()
+    reopened = Store(path, clock=clock)
+    assert reopened.get_service(*KEY) == st.Service("shop", 1, int(clock.t))
+    reopened.delete_service(*KEY)
+    assert reopened.get_service(*KEY) is None and _file_count(path, KEY) is None
+    reopened.close()
