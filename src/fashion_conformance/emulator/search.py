@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +15,19 @@ from . import vision
 
 # Record fields every product carries, in the neutral naming that the handlers map to each API's names.
 FIELDS = ("category1", "category2", "category3", "s1", "s2")
+# The similarity scan of a large service is split over the CPUs (the emulator runs BLAS single-threaded, and
+# one core cannot read a 100,000 x 202 float32 matrix as fast as two).
+SCAN_WORKERS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+SCAN_SPLIT_ROWS = 20_000
+_scan_pool = ThreadPoolExecutor(max_workers=SCAN_WORKERS, thread_name_prefix="search-scan")
+
+
+def scan(query: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """vision.similarity of `query` to every row of `matrix`, in row chunks on the scan threads when it is large."""
+    if SCAN_WORKERS == 1 or len(matrix) < SCAN_SPLIT_ROWS:
+        return vision.similarity(query, matrix)
+    parts = np.array_split(matrix, SCAN_WORKERS)
+    return np.concatenate(list(_scan_pool.map(lambda part: vision.similarity(query, part), parts)))
 
 
 @dataclass(frozen=True)
@@ -110,7 +125,7 @@ class ServiceIndex:
         ids, matrix, columns, records = self._view()
         if not ids:
             return []
-        sims = vision.similarity(np.asarray(query, dtype=np.float32), matrix)
+        sims = scan(np.asarray(query, dtype=np.float32), matrix)
         keep = np.ones(len(ids), dtype=bool)
         for clause in clauses:
             codes, vocab = columns[clause.field]
