@@ -8,9 +8,13 @@ in its worker thread (the HTTP layer is benchmark (a)'s subject). Besides wall-c
 CPU time per search (all threads of the process, BLAS threads included) is printed: it hardly depends on
 what else the machine runs.
 
+BLAS runs single-threaded, as in `fashion-emulator serve` (OPENBLAS_NUM_THREADS=1 unless set); the scan of a
+large service is split over the CPUs by search.scan itself.
+
     PYTHONPATH=src python bench/search_latency.py [--docs 100000] [--searches 1000] [--json out.json]
 """
 
+# ruff: noqa: E402  (numpy is imported after the BLAS setting below)
 from __future__ import annotations
 
 import argparse
@@ -18,6 +22,8 @@ import os
 import random
 import time
 from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: the emulator's setting (cli.emulator_main)
 
 import common
 import numpy as np
