@@ -7,6 +7,7 @@ import asyncio
 from starlette.requests import Request
 
 from .. import contracts
+from . import cpu
 from . import operations as ops
 from . import store as st
 from .envelope import NhnError, nhn_ok
@@ -73,7 +74,7 @@ async def search_product(request, emu, p):
 async def detect(request, emu, p):
     require_service(emu, request)
     loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.max_bytes").value)
-    items = await asyncio.to_thread(ops.detect_items, emu, p["path"], loaded)
+    items = await cpu.run(ops.detect_items, emu, p["path"], loaded)
     return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
 
 
@@ -92,7 +93,7 @@ async def tag(request, emu, p):
     lang = p.get("lang", contracts.limit(API, "tag.lang").default)
     item_limit = p.get("item_limit", contracts.limit(API, "tag.item_limit").default)
     loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.tag_max_bytes").value)
-    items = await asyncio.to_thread(ops.tag_items, loaded, LANGS.get(lang, lang), item_limit)
+    items = await cpu.run(ops.tag_items, loaded, LANGS.get(lang, lang), item_limit)
     return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
 
 

@@ -9,6 +9,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from .. import contracts
+from . import cpu
 from . import operations as ops
 from . import store as st
 from .envelope import NhnError, nhn_ok
@@ -114,7 +115,7 @@ async def search_product(request, emu, p):
 async def detect(request, emu, p):
     require_service(emu, request)
     loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.max_bytes").value)
-    items = await asyncio.to_thread(ops.detect_items, emu, p["path"], loaded)
+    items = await cpu.run(ops.detect_items, emu, p["path"], loaded)
     return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
 
 
@@ -146,10 +147,10 @@ async def search_image(request, emu, p):
         loaded = await ops.load_image(emu, values["imageUrl"], max_bytes=max_bytes)
     elif isinstance(upload, UploadFile):
         data = await upload.read(max_bytes + 1)
-        loaded = await asyncio.to_thread(ops.analyse_bytes, data, max_bytes)
+        loaded = await cpu.run(ops.analyse_bytes, data, max_bytes)
     else:
         raise NhnError(INVALID_PARAM, "imageUrl or imageFile is required")
-    vector = await asyncio.to_thread(ops.largest_item_vector, loaded)
+    vector = await cpu.run(ops.largest_item_vector, loaded)
     hits = await ops.search(emu, key, vector, clauses=clauses, **_search_options(values))
     return nhn_ok(API, {"totalCount": len(hits), "items": search_items(hits)})
 
@@ -173,7 +174,7 @@ async def tag(request, emu, p):
     lang = p.get("lang", contracts.limit(API, "tag.lang").default)
     item_limit = p.get("itemLimit", contracts.limit(API, "tag.item_limit").default)
     loaded = await ops.load_image(emu, p.get("path"), max_bytes=contracts.limit(API, "image.tag_max_bytes").value)
-    items = await asyncio.to_thread(ops.tag_items, loaded, lang, item_limit)
+    items = await cpu.run(ops.tag_items, loaded, lang, item_limit)
     return nhn_ok(API, {"totalCount": len(items), "query": request.url.query, "items": items})
 
 

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .. import contracts
-from . import imaging, vision
+from . import cpu, imaging, vision
 from .store import DailyQuota, JobGone, LineOp, Product, Store
 
 log = logging.getLogger(__name__)
@@ -365,7 +365,7 @@ class JobRunner:
             fetched = await self._fetch(
                 url, max_bytes=limits.image_max_bytes, deadline_s=self._deadline_s, allow_private=self._allow_private,
             )
-            vector = await asyncio.to_thread(self._embed, fetched.data)
+            vector = await cpu.run(self._embed, fetched.data)
         return hashlib.sha256(fetched.data).hexdigest(), vector
 
     async def _prepare(self, line: ParsedLine, limits: IndexLimits, images: dict) -> LineOp:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from .. import contracts, filters
-from . import imaging, indexing, store, vision
+from . import cpu, imaging, indexing, store, vision
 from .envelope import NhnError
 from .fetch import FetchError
 from .links import LinkError, LinkTarget
@@ -83,7 +83,7 @@ async def fetch_image(emu, url: str | None, *, max_bytes: int) -> bytes:
 async def load_image(emu, url: str | None, *, max_bytes: int) -> Loaded:
     """Fetch, decode and detect; fetch and format failures become the image-guide codes."""
     data = await fetch_image(emu, url, max_bytes=max_bytes)
-    return await asyncio.to_thread(_analyse, data)
+    return await cpu.run(_analyse, data)
 
 
 def analyse_bytes(data: bytes, max_bytes: int) -> Loaded:
@@ -128,7 +128,7 @@ async def vector_for_link(emu, token: str | None, *, max_bytes: int, gone_code: 
     sha = hashlib.sha256(data).hexdigest()
     vec = emu.link_vectors.get(sha, target.box)
     if vec is None:
-        vec = await asyncio.to_thread(_item_vector, data, target.box)
+        vec = await cpu.run(_item_vector, data, target.box)
         if vec is None:
             raise NhnError(gone_code, "the linked item is no longer in the image")
         emu.link_vectors.put(sha, target.box, vec)
@@ -256,7 +256,7 @@ async def submit_index(emu, api: str, key: tuple[str, str, str], fmt: str, link:
     if len(data) > max_bytes:
         raise NhnError(INDEX_TOO_LARGE, "index file too large")
     try:
-        parsed = await asyncio.to_thread(indexing.parse_file, api, fmt, data)
+        parsed = await cpu.run(indexing.parse_file, api, fmt, data)
     except indexing.IndexFileError as exc:
         raise NhnError(exc.code, "index file rejected") from None
     try:

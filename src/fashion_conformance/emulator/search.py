@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -11,13 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import filters
-from . import vision
+from . import cpu, vision
 
 # Record fields every product carries, in the neutral naming that the handlers map to each API's names.
 FIELDS = ("category1", "category2", "category3", "s1", "s2")
 # The similarity scan of a large service is split over the CPUs (the emulator runs BLAS single-threaded, and
-# one core cannot read a 100,000 x 202 float32 matrix as fast as two).
-SCAN_WORKERS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+# one core cannot read a 100,000 x 202 float32 matrix as fast as two), on threads of its own: the search that
+# waits for them runs on a pool thread itself.
+SCAN_WORKERS = cpu.WORKERS
 SCAN_SPLIT_ROWS = 20_000
 _scan_pool = ThreadPoolExecutor(max_workers=SCAN_WORKERS, thread_name_prefix="search-scan")
 

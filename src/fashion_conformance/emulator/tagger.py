@@ -9,7 +9,6 @@ Success is HTTP 201 (E21); errors are the fail envelope with a 4xx status (E19),
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -30,7 +29,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from .. import contracts
-from . import imaging, vision
+from . import cpu, imaging, vision
 from .fetch import FetchError
 from .tagger_labels import COLOR_RGB, GENDER_IDS, detail_colour_name, label
 
@@ -80,8 +79,8 @@ def routes(ctx: Any) -> list[BaseRoute]:
             if image_type == "url":
                 data = await _download(ctx, content)
             else:
-                data = await asyncio.to_thread(_from_base64, content)
-            result = await asyncio.to_thread(tag_image, data, image_type, detection, lang)
+                data = await cpu.run(_from_base64, content)
+            result = await cpu.run(tag_image, data, image_type, detection, lang)
         except TaggerError as exc:
             return fail(exc.code)
         except Exception as exc:  # the documented envelope, never a traceback to the client

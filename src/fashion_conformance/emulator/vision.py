@@ -133,8 +133,12 @@ def _background(rgb: np.ndarray) -> np.ndarray:
 
 
 def _foreground(rgb: np.ndarray, bg: np.ndarray) -> np.ndarray:
-    lut = np.abs(np.arange(256)[:, None] - bg[None, :]) > FOREGROUND_DISTANCE
-    return lut[rgb[..., 0], 0] | lut[rgb[..., 1], 1] | lut[rgb[..., 2], 2]
+    """Pixels farther than FOREGROUND_DISTANCE from the background colour in some channel."""
+    mask = np.zeros(rgb.shape[:2], dtype=bool)
+    for channel in range(3):
+        value, centre = rgb[..., channel], int(bg[channel])
+        mask |= (value < centre - FOREGROUND_DISTANCE) | (value > centre + FOREGROUND_DISTANCE)
+    return mask
 
 
 def _merge(groups: list[_Group]) -> list[_Group]:
