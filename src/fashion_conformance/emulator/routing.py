@@ -60,8 +60,8 @@ def nhn_endpoint(api: str, emu: Any, endpoint_id: str, handler: Handler, *, read
 def nhn_routes(api: str, emu: Any, handlers: dict[str, Handler], *, own_params: Collection[str] = (),
                prefix: tuple[str, str] | None = None) -> list[Route]:
     """One route per contract path of `handlers` (endpoint id -> handler, called with the emulator `emu`), in
-    their order; the endpoints that
-    share a path share its route, the request's method picking the handler (HEAD goes with GET).
+    their order; endpoints that share a path share its route, the request's method picking the handler (HEAD
+    goes with GET).
 
     `own_params`: endpoints whose handler reads its parameters itself (form bodies); `prefix` (old, new): the
     routes at another path prefix."""
@@ -77,6 +77,7 @@ def nhn_routes(api: str, emu: Any, handlers: dict[str, Handler], *, own_params: 
 
 
 def _route(api: str, path: str, methods: dict[str, Endpoint]) -> Route:
+    """A route for the endpoints of one path (Starlette answers 405 for any other method)."""
     if len(methods) == 1 or set(methods) == {"GET", "HEAD"}:
         endpoint = methods.get("GET") or next(iter(methods.values()))
     else:
