@@ -4,6 +4,8 @@ normal stop) is failed after the restart, never left running."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -100,3 +102,18 @@ def test_interrupted_job_is_failed_after_restart(start_emulator, clients_for, im
                 files={"file": ("z.jsonl", line)})["indexId"]
     assert v2.wait_index(v2_service, new)["status"] == "failed"
     v1.ok("service.delete", path={"serviceID": v1_service})
+
+
+def test_second_emulator_on_a_data_dir_in_use_is_refused(start_emulator, clients_for, tmp_path):
+    """One emulator per data directory: a second one exits 2 naming the holder; the first keeps serving."""
+    data_dir = tmp_path / "shared"
+    emu = start_emulator(data_dir)
+    second = subprocess.run(
+        [sys.executable, "-c", "import sys; from fashion_conformance.cli import emulator_main; sys.exit(emulator_main())",
+         "serve", "--port", "0", "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert second.returncode == 2, second.stderr
+    assert f"is in use by another emulator (pid {emu.process.pid})" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert clients_for(emu)["v2"].ok("service.list")["totalCount"] == 0

@@ -41,6 +41,7 @@ def emulator_main(argv: list[str] | None = None) -> int:
 
     from .emulator.app import create_app
     from .emulator.config import EmulatorConfig
+    from .emulator.datadir import DataDirInUse
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="fashion-emulator-"))
     config = EmulatorConfig(
@@ -53,7 +54,11 @@ def emulator_main(argv: list[str] | None = None) -> int:
         clock=(lambda: time.time() + args.clock_offset) if args.clock_offset else time.time,
     )
     print(f"fashion-emulator {__version__} on http://{args.host}:{args.port} (data: {data_dir})", file=sys.stderr)
-    app = create_app(config, offline_fetch=args.offline_fetch)
+    try:
+        app = create_app(config, offline_fetch=args.offline_fetch)
+    except DataDirInUse as exc:
+        print(f"fashion-emulator: error: {exc}", file=sys.stderr)
+        return 2
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
 

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from . import api_maker, api_v1, api_v2, fetch, indexing, tagger
 from . import operations as ops
 from .config import EmulatorConfig
+from .datadir import DataDirLock
 from .envelope import nhn_error
 from .links import LinkSigner
 from .search import SearchIndexes
@@ -90,9 +91,15 @@ class Emulator:
     """Everything one running emulator holds: config, store, search indexes, link signer, job runner."""
 
     def __init__(self, config: EmulatorConfig, *, offline: bool = False) -> None:
+        """Raises datadir.DataDirInUse when another emulator runs on the data directory."""
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.config = config
-        self.store = Store(config.data_dir / "emulator.sqlite3", clock=config.clock)
+        self.dir_lock = DataDirLock(config.data_dir)
+        try:
+            self.store = Store(config.data_dir / "emulator.sqlite3", clock=config.clock)
+        except BaseException:
+            self.dir_lock.release()
+            raise
         self.indexes = SearchIndexes()
         self.index_loads: dict[tuple[str, str, str], asyncio.Future] = {}  # indexes being loaded from the store
         self.link_vectors = ops.LinkVectors()
@@ -111,6 +118,7 @@ class Emulator:
     async def aclose(self) -> None:
         await self.runner.aclose()
         self.store.close()
+        self.dir_lock.release()
 
 
 class ApiDispatch:

@@ -10,7 +10,8 @@ connections. One connection guarded by a lock serves all threads.
 
 Services are also held in memory (`get_service`, the one method that never blocks: it runs on the event loop of
 every request). The copy is read from the file at open and refreshed, still under the lock, after each commit
-for exactly the services that transaction touched, so it never shows a state the file does not hold.
+for exactly the services that transaction touched, so it never shows a state the file does not hold (as long
+as this Store is the file's only writer: the emulator holds its data directory alone, see datadir.py).
 
 Jobs of a deleted service are removed with it (its index list is then unreachable anyway: -42000); a runner
 committing into such a job gets `JobGone`. Maker uploads are kept apart from jobs and survive a service's
