@@ -29,10 +29,7 @@ def require_service(emu, request: Request) -> tuple[str, str, str]:
 
 async def create_index(request, emu, p):
     key = require_service(emu, request)
-    try:
-        form = await request.form(max_files=2, max_fields=16)
-    except Exception:
-        raise NhnError(ops.INVALID_PARAM, "body is not multipart/form-data") from None
+    form = await ops.read_index_form(request, API, max_fields=16)
     link, upload = form.get("link"), form.get("file")
     job_id = await ops.submit_index(emu, API, key, p["format"], link if isinstance(link, str) else None,
                                     upload if isinstance(upload, UploadFile) else None)

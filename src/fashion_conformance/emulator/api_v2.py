@@ -9,7 +9,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from .. import contracts
-from . import cpu
+from . import cpu, forms
 from . import operations as ops
 from . import store as st
 from .envelope import NhnError, nhn_ok
@@ -128,21 +128,14 @@ async def search_link(request, emu, p):
     return nhn_ok(API, {"totalCount": len(hits), "query": request.url.query, "items": search_items(hits)})
 
 
-async def read_form(request: Request):
-    try:
-        return await request.form(max_files=2, max_fields=32)
-    except Exception:  # malformed multipart, wrong content type
-        raise NhnError(INVALID_PARAM, "body is not multipart/form-data") from None
-
-
 async def search_image(request, emu, p):
     key, _ = require_service(emu, request)
-    form = await read_form(request)
+    max_bytes = contracts.limit(API, "image.max_bytes").value
+    form = await forms.read(request, max_upload=max_bytes, too_large=ops.FETCH_CODES["too_large"], max_fields=32)
     fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     upload = form.get("imageFile")
     values = _form_params(dict(fields), has_file=isinstance(upload, UploadFile))
     clauses = ops.parse_filters(API, fields)
-    max_bytes = contracts.limit(API, "image.max_bytes").value
     if values.get("imageUrl"):  # E15: imageUrl wins over imageFile
         loaded = await ops.load_image(emu, values["imageUrl"], max_bytes=max_bytes)
     elif isinstance(upload, UploadFile):
@@ -180,7 +173,7 @@ async def tag(request, emu, p):
 
 async def create_index(request, emu, p):
     key, _ = require_service(emu, request)
-    form = await read_form(request)
+    form = await ops.read_index_form(request, API, max_fields=32)
     fmt = form.get("format")
     if fmt not in contracts.limit(API, "index.formats").value:
         raise NhnError(INVALID_PARAM, "format must be jsonl or csv")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from .. import contracts, filters
-from . import cpu, imaging, indexing, store, vision
+from . import cpu, forms, imaging, indexing, store, vision
 from .envelope import NhnError
 from .fetch import FetchError
 from .links import LinkError, LinkTarget
@@ -235,6 +235,12 @@ INDEX_TOO_LARGE = -40030
 INDEX_BUSY = -40080
 INDEX_DAILY_QUOTA = -40040
 NOT_EXIST_SERVICE = -42000
+
+
+async def read_index_form(request, api: str, *, max_fields: int):
+    """The multipart form of an index request, read no further than the index file cap allows (-40030)."""
+    return await forms.read(request, max_upload=indexing.IndexLimits.of(api).max_file_bytes,
+                            too_large=INDEX_TOO_LARGE, max_fields=max_fields)
 
 
 async def submit_index(emu, api: str, key: tuple[str, str, str], fmt: str, link: str | None, upload) -> str:
