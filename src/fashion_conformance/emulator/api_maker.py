@@ -10,21 +10,17 @@ from starlette.routing import Route
 
 from .. import contracts
 from . import operations as ops
-from .envelope import NhnError, nhn_ok
+from .envelope import nhn_ok
 from .routing import nhn_routes
 
 API = "maker"
 NS = "v1"  # Maker indexes the products that v1 searches
-NOT_EXIST_SERVICE = -42000
 # E12: the index URI table names /ai-fashion-maker; the normative prefix is /nhn-ai-fashion-maker. Both are served.
 ALT_PREFIX = ("/nhn-ai-fashion-maker/", "/ai-fashion-maker/")
 
 
 def require_service(emu, request: Request) -> tuple[str, str, str]:
-    key = (NS, emu.config.appkey, request.path_params["serviceID"])
-    if emu.store.get_service(*key) is None:
-        raise NhnError(NOT_EXIST_SERVICE, "unknown service")
-    return key
+    return ops.require_service(emu, NS, request.path_params["serviceID"])[0]
 
 
 async def create_index(request, emu, p):

@@ -9,23 +9,18 @@ from starlette.requests import Request
 from .. import contracts
 from . import cpu
 from . import operations as ops
-from . import store as st
 from .envelope import NhnError, nhn_ok
 from .routing import nhn_routes
 
 API = "v1"
 NS = "v1"
-NOT_EXIST_SERVICE = -42000
 DELETE_WHILE_INDEXING = -42020
 NOT_FOUND_PRODUCT = -40050
 LANGS = {"jp": "ja"}  # v1 spells Japanese `jp`; the label sets use ISO `ja`
 
 
 def require_service(emu, request: Request) -> tuple[str, str, str]:
-    key = (NS, emu.config.appkey, request.path_params["serviceID"])
-    if emu.store.get_service(*key) is None:
-        raise NhnError(NOT_EXIST_SERVICE, "unknown service")
-    return key
+    return ops.require_service(emu, NS, request.path_params["serviceID"])[0]
 
 
 def search_body(request: Request, hits) -> dict:
@@ -42,14 +37,8 @@ async def create_service(request, emu, p):
 
 
 async def delete_service(request, emu, p):
-    key = require_service(emu, request)
-    try:  # E17: refused while a Maker index job is reserved or running (checked in the same transaction)
-        await asyncio.to_thread(emu.store.delete_service, *key, if_idle=True)
-    except st.JobBusy:
-        raise NhnError(DELETE_WHILE_INDEXING) from None
-    except st.NoSuchService:
-        raise NhnError(NOT_EXIST_SERVICE) from None
-    emu.indexes.drop(key)
+    # E17: refused while a Maker index job is reserved or running
+    await ops.delete_service(emu, require_service(emu, request), busy_code=DELETE_WHILE_INDEXING)
     return nhn_ok(API)
 
 

@@ -11,7 +11,6 @@ from starlette.requests import Request
 from .. import contracts
 from . import cpu, forms
 from . import operations as ops
-from . import store as st
 from .envelope import NhnError, nhn_ok
 from .params import coerce
 from .routing import nhn_routes
@@ -19,21 +18,12 @@ from .routing import nhn_routes
 API = "v2"
 NS = "v2"
 INVALID_PARAM = -40000
-NOT_EXIST_SERVICE = -42000
 NOT_FOUND_PRODUCT = -40050
 NOT_FOUND_INDEX = -40090
 
 
-def _key(emu, request: Request) -> tuple[str, str, str]:
-    return (NS, emu.config.appkey, request.path_params["serviceName"])
-
-
 def require_service(emu, request: Request):
-    key = _key(emu, request)
-    service = emu.store.get_service(*key)
-    if service is None:
-        raise NhnError(NOT_EXIST_SERVICE, "unknown service")
-    return key, service
+    return ops.require_service(emu, NS, request.path_params["serviceName"])
 
 
 def service_info(service) -> dict:
@@ -75,11 +65,7 @@ async def create_service(request, emu, p):
 
 async def delete_service(request, emu, p):
     key, _ = require_service(emu, request)
-    try:
-        await asyncio.to_thread(emu.store.delete_service, *key)
-    except st.NoSuchService:
-        raise NhnError(NOT_EXIST_SERVICE) from None
-    emu.indexes.drop(key)
+    await ops.delete_service(emu, key)
     return nhn_ok(API)
 
 

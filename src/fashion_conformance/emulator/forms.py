@@ -12,8 +12,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from .envelope import NhnError
+from .params import INVALID_PARAM
 
-INVALID_PARAM = -40000
 FRAMING_BYTES = 64 * 1024  # boundaries, part headers and the text fields of a form
 
 

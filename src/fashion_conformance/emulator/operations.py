@@ -214,14 +214,13 @@ def tag_items(loaded: Loaded, lang: str, item_limit: int) -> list[dict[str, Any]
     ]
 
 
+NOT_EXIST_SERVICE = -42000
 DUPLICATE_SERVICE = -42010
 SERVICE_QUOTA = -42030
 
 
 async def create_service(emu, ns: str, name: str) -> None:
     """A new service in namespace `ns` (v1 and Maker share "v1"); -42010 when it exists, -42030 past the quota."""
-    from . import store
-
     try:
         await asyncio.to_thread(emu.store.create_service, ns, emu.config.appkey, name)
     except store.ServiceExists:
@@ -230,11 +229,31 @@ async def create_service(emu, ns: str, name: str) -> None:
         raise NhnError(SERVICE_QUOTA) from None
 
 
+def require_service(emu, ns: str, name: str) -> tuple[tuple[str, str, str], store.Service]:
+    """The service's store key and record (from memory, no thread hop); -42000 when it does not exist."""
+    key = (ns, emu.config.appkey, name)
+    service = emu.store.get_service(*key)
+    if service is None:
+        raise NhnError(NOT_EXIST_SERVICE, "unknown service")
+    return key, service
+
+
+async def delete_service(emu, key: tuple[str, str, str], *, busy_code: int | None = None) -> None:
+    """Remove the service with its search index; -42000 when it is gone. With `busy_code`, refused with that
+    code while an index job is reserved or running (checked in the same transaction)."""
+    try:
+        await asyncio.to_thread(emu.store.delete_service, *key, if_idle=busy_code is not None)
+    except store.JobBusy:
+        raise NhnError(busy_code) from None
+    except store.NoSuchService:
+        raise NhnError(NOT_EXIST_SERVICE) from None
+    emu.indexes.drop(key)
+
+
 INDEX_FILE_ERROR = -40010
 INDEX_TOO_LARGE = -40030
 INDEX_BUSY = -40080
 INDEX_DAILY_QUOTA = -40040
-NOT_EXIST_SERVICE = -42000
 
 
 async def read_index_form(request, api: str, *, max_fields: int):
