@@ -290,3 +290,12 @@ def test_label_tables_match_the_contracts():
     assert {*tagger._OTHER_TYPES.values(), tagger._OTHER_DEFAULT} <= object_types
     assert set(tagger._DETECTION.values()) <= set(contracts.limit("tagger", "tag.detection").value)
     assert set(tagger.HTTP_STATUS) <= set(contracts.codes("tagger"))
+
+
+def test_usage_exceeded_823_is_admitted_by_the_error_schema():
+    """TAGGER-TAGS-USAGE-823: the suite never spends a usage count to provoke 823 (tests/untested.golden); an 823
+    refusal in the documented fail envelope must still be judged conformant by the contracts."""
+    code = 823
+    envelope = {"data": {}, "status": "fail", "error": {"code": code, "message": contracts.code_message("tagger", code)}}
+    assert code in contracts.codes("tagger")
+    assert contracts.validate("tagger", "tags", "error", envelope) == []

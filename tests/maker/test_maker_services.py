@@ -60,10 +60,6 @@ def test_unknown_path(maker, idle_service, suffix):
 def test_envelope_every_endpoint(v1, maker, bad_maker, services, history, idle_service, image_host):
     checks.that(maker.call("service.list"), not any(h.lower() == "authorization" for h in maker.http.headers),
                 "the Maker client must send no secret key (E16)")
-    base = PREFIX.replace("{appKey}", maker.appkey) + "/"
-    for endpoint in ("index.create", "service.list", "index.list"):
-        checks.that(maker.history[-1], maker.path(endpoint, serviceID="x").startswith(base),
-                    f"{endpoint} must be addressed under the normative prefix {PREFIX}")
     with v1_kit.temp_service(v1, services, "env") as service:
         line = v1_kit.product("e1", image_host.generated(111))
         pairs = [

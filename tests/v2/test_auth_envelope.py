@@ -38,7 +38,6 @@ AUTH_REQ = {
     "index.list": "V2-INDEX-LIST-UNAUTHORIZED-41005",
     "index.get": "V2-INDEX-GET-UNAUTHORIZED-41005",
 }
-INTERNAL_REQS = [r.replace("UNAUTHORIZED-41005", "INTERNAL-50000") for r in AUTH_REQ.values()]
 Request = Callable[[ApiClient], Exchange]
 
 
@@ -171,7 +170,6 @@ def error_requests(catalog, query_link: str, anonymous: ApiClient) -> dict[str, 
     "V2-ENVELOPE-PARTIAL-SUCCESS",
     "V2-ENVELOPE-CODE-TABLE",
     "V2-ENVELOPE-SUCCESS-SCHEMA",
-    *INTERNAL_REQS,
 )
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_envelope_success_and_error(v2, catalog, query_link, fresh_service, services, bad_clients, endpoint):
