@@ -82,6 +82,17 @@ class Requirement:
     statement: str
     errata: tuple[str, ...] = ()
     http: bool = True
+    reading: str = ""  # the stated reading of an ambiguity the check rests on (INTERPRETED without an erratum)
+
+    @property
+    def ambiguity(self) -> str:
+        """Why a verdict on this requirement is a doc ambiguity: its errata and/or its reading ("" for none)."""
+        parts = [", ".join(self.errata)] if self.errata else []
+        if self.reading:
+            parts.append(f"reading: {self.reading}")
+        if not parts and self.level == "INTERPRETED":
+            parts.append("interpreted (no reading stated)")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -279,6 +290,7 @@ def requirements() -> tuple[Requirement, ...]:
                     statement=r["statement"],
                     errata=tuple(r.get("errata") or ()),
                     http=bool(r.get("http", True)),
+                    reading=" ".join(str(r.get("reading") or "").split()),
                 )
             )
     return tuple(out)

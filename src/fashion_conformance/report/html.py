@@ -23,6 +23,7 @@ text-align:left;vertical-align:top}th{background:#fafafa;position:sticky;top:0}
 pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:360px;font-size:12px}
 .cards{display:flex;gap:16px;flex-wrap:wrap}.card{border:1px solid #e0e0e0;border-radius:6px;padding:10px 14px}
 .legend span{margin-right:10px;font-size:12px}
+.reading{color:#555}.why{margin:4px 0;font-size:13px}
 """
 
 JS = """
@@ -50,6 +51,17 @@ def _e(value: Any) -> str:
 
 def _badge(status: str) -> str:
     return f'<span class="badge" style="background:{COLOURS.get(status, "#999")}">{_e(status)}</span>'
+
+
+def _ambiguity(row: dict[str, Any]) -> str:
+    """The reason of a doc ambiguity: erratum ids linked to the errata table, then the stated reading."""
+    if not row.get("ambiguity"):
+        return _e(", ".join(row.get("errata", [])))
+    links = ", ".join(f'<a href="#erratum-{_e(e)}">{_e(e)}</a>' for e in row.get("errata", []))
+    reading = f'<span class="reading">reading: {_e(row["reading"])}</span>' if row.get("reading") else ""
+    if not links and not reading:
+        return _e(row["ambiguity"])
+    return links + ("<br>" if links and reading else "") + reading
 
 
 def _chart(summary: dict[str, dict[str, int]]) -> str:
@@ -99,7 +111,7 @@ def render(doc: dict[str, Any], errata: list[dict[str, Any]]) -> str:
             f'<tr data-api="{_e(r["api"])}" data-level="{_e(r["level"])}" data-status="{_e(r["status"])}">'
             f'<td><a id="{_e(r["id"])}"></a>{_e(r["id"])}</td><td>{_e(r["level"])}</td>'
             f'<td>{_badge(r["status"])}{"" if status == r["status"] else " " + _e(status[len(r["status"]):])}</td>'
-            f'<td>{_e(r["statement"])}</td><td>{_e(", ".join(r["errata"]))}</td><td>{_e(r["source"])}</td>'
+            f'<td>{_e(r["statement"])}</td><td>{_ambiguity(r)}</td><td>{_e(r["source"])}</td>'
             f"<td>{tests}</td></tr>"
         )
     failures = []
@@ -108,11 +120,12 @@ def render(doc: dict[str, Any], errata: list[dict[str, Any]]) -> str:
             continue
         evidence = "".join(f"<div><code>{_e(ev['test'])}</code><pre>{_e(ev['message'])}</pre></div>"
                            for ev in r["evidence"][:3])
+        why = f'<p class="why">doc ambiguity: {_ambiguity(r)}</p>' if r.get("ambiguity") else ""
         failures.append(f'<details open><summary><b>{_e(r["id"])}</b> [{_e(r["level"])}] {_e(r["statement"])}'
-                        f"</summary>{evidence}</details>")
+                        f"</summary>{why}{evidence}</details>")
     errata_rows = "".join(
-        f"<tr><td>{_e(e['id'])}</td><td>{_e(e['api'])}</td><td>{_e(e['says'])}</td><td>{_e(e['decision'])}</td>"
-        f"<td>{_e('; '.join(e['sources']))}</td></tr>" for e in errata
+        f"<tr id=\"erratum-{_e(e['id'])}\"><td>{_e(e['id'])}</td><td>{_e(e['api'])}</td><td>{_e(e['says'])}</td>"
+        f"<td>{_e(e['decision'])}</td><td>{_e('; '.join(e['sources']))}</td></tr>" for e in errata
     )
     options = lambda values: "".join(f'<option value="{_e(v)}">{_e(v)}</option>' for v in values)  # noqa: E731
     meta_rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(json.dumps(v) if isinstance(v, dict | list) else v)}</td></tr>"
@@ -133,7 +146,7 @@ duration {_e(meta.get("duration_s"))} s &middot; suite {_e(meta.get("suite_versi
 <label>status <select id="f-status"><option value="">all</option>{options(STATUSES)}</select></label>
 <label>text <input id="f-text" type="search" placeholder="ID, words, test"></label>
 </div>
-<table id="matrix"><thead><tr><th>ID</th><th>level</th><th>status</th><th>requirement</th><th>errata</th>
+<table id="matrix"><thead><tr><th>ID</th><th>level</th><th>status</th><th>requirement</th><th>doc ambiguity: why</th>
 <th>source</th><th>tests</th></tr></thead><tbody>{"".join(body_rows)}</tbody></table>
 <h2 id="failures">Failures ({len(failures)})</h2>
 {"".join(failures) or "<p>None.</p>"}

@@ -2,9 +2,12 @@
 
 Statuses: pass, fail, not targeted (its API was not tested), unsupported (the target said it does not
 support it: the test skipped with "unsupported"), untested (no test checks it, or all were skipped),
-doc ambiguity (the requirement rests on an erratum: its test outcome is shown beside it, never as a plain pass
-or fail), not observable (the catalog says it cannot be checked over HTTP). A requirement fails when any of its
-tests fails.
+doc ambiguity (the requirement is INTERPRETED or rests on an erratum: its tests' verdict is kept in `outcome`
+and its reason, the errata and/or the stated reading, in `ambiguity`; never a plain pass or fail), not observable
+(the catalog says it cannot be checked over HTTP). A requirement fails when any of its tests fails.
+
+The exit code of a run is pytest's: a failed test makes it 1, also when the requirement it checks is shown as a doc
+ambiguity (outcome fail). The matrix only says on what the verdict rests; it never turns a failure into a pass.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class RequirementRow:
     errata: list[str]
     status: str
     outcome: str  # the tests' verdict (pass/fail/...) even where status is "doc ambiguity"
+    reading: str = ""  # the catalog's stated reading of the ambiguity (contracts/README.md)
+    ambiguity: str = ""  # status "doc ambiguity": why (errata ids and/or the reading); else ""
     tests: list[str] = field(default_factory=list)
     evidence: list[dict[str, str]] = field(default_factory=list)
 
@@ -68,10 +73,12 @@ def build(results: list[TestResult], targeted_apis: set[str]) -> list[Requiremen
         verdict = _verdict(mine, api_targeted)
         if verdict == "untested" and not req.http:
             verdict = "not observable"
-        status = "doc ambiguity" if req.errata and verdict in ("pass", "fail") else verdict
+        ambiguous = bool(req.errata) or req.level == "INTERPRETED"
+        status = "doc ambiguity" if ambiguous and verdict in ("pass", "fail") else verdict
         rows.append(RequirementRow(
             id=req.id, api=req.api, level=req.level, source=req.source, statement=req.statement,
-            errata=list(req.errata), status=status, outcome=verdict, tests=[r.nodeid for r in mine],
+            errata=list(req.errata), status=status, outcome=verdict, reading=req.reading,
+            ambiguity=req.ambiguity if status == "doc ambiguity" else "", tests=[r.nodeid for r in mine],
             evidence=[{"test": r.nodeid, "message": r.message} for r in mine
                       if r.outcome in ("failed", "error", "xfailed", "xpassed")],
         ))
@@ -98,6 +105,10 @@ def to_json(rows: list[RequirementRow], results: list[TestResult], meta: dict[st
     }
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def to_markdown(rows: list[RequirementRow], meta: dict[str, Any]) -> str:
     lines = ["# Conformance report", ""]
     for key in ("suite_version", "target", "started", "finished", "duration_s"):
@@ -106,15 +117,18 @@ def to_markdown(rows: list[RequirementRow], meta: dict[str, Any]) -> str:
     lines += ["", "## Summary", "", "| API | " + " | ".join(STATUSES) + " |", "|---" * (len(STATUSES) + 1) + "|"]
     for api, counts in summary(rows).items():
         lines.append(f"| {api} | " + " | ".join(str(counts.get(s, 0)) for s in STATUSES) + " |")
-    lines += ["", "## Requirements", "", "| ID | level | status | tests | source |", "|---|---|---|---|---|"]
+    lines += ["", "## Requirements", "",
+              "| ID | level | status | doc ambiguity: why | tests | source |", "|---|---|---|---|---|---|"]
     for r in rows:
-        status = f"{r.status} ({r.outcome}; {', '.join(r.errata)})" if r.status == "doc ambiguity" else r.status
-        lines.append(f"| {r.id} | {r.level} | {status} | {len(r.tests)} | {r.source} |")
+        status = f"{r.status} ({r.outcome})" if r.status == "doc ambiguity" else r.status
+        lines.append(f"| {r.id} | {r.level} | {status} | {_cell(r.ambiguity)} | {len(r.tests)} | {r.source} |")
     failures = [r for r in rows if r.outcome == "fail"]
     if failures:
         lines += ["", "## Failures", ""]
         for r in failures:
             lines += [f"### {r.id} [{r.level}]", "", r.statement, ""]
+            if r.ambiguity:
+                lines += [f"Doc ambiguity: {r.ambiguity}", ""]
             for ev in r.evidence[:3]:
                 lines += [f"- `{ev['test']}`", "", "```", ev["message"][:3000], "```", ""]
     return "\n".join(lines) + "\n"

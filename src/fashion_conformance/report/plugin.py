@@ -83,6 +83,11 @@ class MatrixRecorder:
         tr.section("requirements")
         for api, counts in doc["summary"].items():
             tr.write_line(f"{api:8s} " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+        ambiguous_failed = [r["id"] for r in doc["requirements"]
+                            if r["status"] == "doc ambiguity" and r["outcome"] == "fail"]
+        if ambiguous_failed:
+            tr.write_line(f"failed on a reading of the documents (doc ambiguity, outcome fail; the run still fails): "
+                          f"{len(ambiguous_failed)} ({', '.join(ambiguous_failed[:5])}); see conformance.md")
         untested_must = [r["id"] for r in doc["requirements"]
                          if r["level"] == "MUST" and r["status"] == "untested" and r["api"] in doc["meta"]["apis"]]
         if untested_must:
