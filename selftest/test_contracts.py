@@ -142,7 +142,9 @@ def test_requirement_ids_unique_and_complete():
             names = {f"{api}.{ep.id}" for api in contracts.APIS for ep in contracts.endpoints(api)}
             assert set(r.endpoints) <= names, f"{r.id}: unknown endpoints {set(r.endpoints) - names}"
         if r.level == "INTERPRETED":
-            assert r.errata or "interpret" in r.statement.lower() or r.source, r.id
+            assert r.errata or r.reading, f"{r.id}: an INTERPRETED requirement has an erratum or a reading"
+        assert not r.reading or r.level == "INTERPRETED", f"{r.id}: only INTERPRETED requirements state a reading"
+        assert not r.reading or len(r.reading) >= 40, f"{r.id}: a reading says what is read and why"
 
 
 def test_catalog_size_and_levels():

@@ -197,7 +197,8 @@ def _statuses_until_final(maker, service: str, index_id: str) -> list[str]:
 
 
 @pytest.mark.destructive
-@pytest.mark.req("MAKER-INDEX-CREATE-BUSY-40080", "MAKER-INDEX-STATUS-LIFECYCLE")
+@pytest.mark.req("MAKER-INDEX-CREATE-BUSY-40080", "MAKER-INDEX-CREATE-BUSY-40080-WHILE-QUEUED",
+                 "MAKER-INDEX-STATUS-LIFECYCLE")
 def test_index_busy_and_lifecycle(v1, maker, services, image_host):
     slow = v1_kit.jsonl([v1_kit.product(f"s{i}", image_host.generated(95 + i, delay=1.5)) for i in range(3)])
     with v1_kit.temp_service(v1, services, "busy") as service:

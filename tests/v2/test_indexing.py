@@ -460,7 +460,7 @@ def slow_file(image_host, ids, seed0: int = 560) -> bytes:
 
 
 @pytest.mark.req(
-    "V2-INDEX-CREATE-TOO-MANY-40080", "V2-INDEX-LIFECYCLE", "V2-INDEX-QUEUED", "V2-INDEX-TIMESTAMPS"
+    "V2-INDEX-CREATE-TOO-MANY-40080-WHILE-QUEUED", "V2-INDEX-LIFECYCLE", "V2-INDEX-QUEUED", "V2-INDEX-TIMESTAMPS"
 )
 def test_index_second_request_while_running(v2, image_host, fresh_service):
     ex = h.submit(v2, fresh_service, slow_file(image_host, ["r1", "r2"]))

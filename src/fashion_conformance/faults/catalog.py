@@ -373,10 +373,10 @@ CATALOG: tuple[Fault, ...] = (
       ("MAKER-INDEX-CREATE-QUOTA-40040", "MAKER-INDEX-REMAIN-COUNT"), ("index.create",),
       response=rw.on_code(-40040, _succeed(_new_index("indexID")))),
     F("v2-index-busy-ignored", "v2", "-40080 (an index already queued) turned into a success",
-      ("V2-INDEX-CREATE-TOO-MANY-40080",), ("index.create",),
+      ("V2-INDEX-CREATE-TOO-MANY-40080", "V2-INDEX-CREATE-TOO-MANY-40080-WHILE-QUEUED"), ("index.create",),
       response=rw.on_code(-40080, _succeed(_new_index("indexId")))),
     F("maker-index-busy-ignored", "maker", "-40080 (an index already queued) turned into a success",
-      ("MAKER-INDEX-CREATE-BUSY-40080",), ("index.create",),
+      ("MAKER-INDEX-CREATE-BUSY-40080", "MAKER-INDEX-CREATE-BUSY-40080-WHILE-QUEUED"), ("index.create",),
       response=rw.on_code(-40080, _succeed(_new_index("indexID")))),
     # wrong results
     F("v2-not-found-product-empty", "v2", "-40050 (unknown productId) turned into an empty success",
