@@ -14,6 +14,7 @@ CODE = kit.CODE
 LIMIT = kit.limit("search.limit").max
 SEARCHES = ["search.product", "search.image"]
 ABSENT = "absent"  # a value no catalog product has
+LIST_ORDERS = ("other-first", "query-first", "absent-first")
 HYPO = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -27,12 +28,25 @@ def filtered(search):
 
 
 def _agrees(ex, found: list[str], catalog: kit.Catalog, clauses: list[filters.Clause]) -> None:
-    """Every answered product matches; and when some catalog product matches, the answer is not empty."""
+    """Every answered product matches; when some catalog product matches, the answer is not empty; and a search by
+    the link of QUERY_PRODUCT's own image returns that product (its best match) whenever the filter admits it."""
     wrong = [pid for pid in found if not filters.matches(clauses, catalog.records.get(pid, {}))]
     checks.that(ex, not wrong, f"products {wrong} do not satisfy the filter {[c.render() for c in clauses]}")
     expected = [pid for pid, rec in catalog.records.items() if filters.matches(clauses, rec)]
     checks.that(ex, bool(found) or not expected,
                 f"{len(expected)} catalog products satisfy the filter, but none was answered")
+    if ex.endpoint == "search.image" and kit.QUERY_PRODUCT in expected:
+        checks.that(ex, kit.QUERY_PRODUCT in found,
+                    f"the filter admits {kit.QUERY_PRODUCT}, the best match of its own image's link, "
+                    "so it must be answered")
+
+
+def _list_values(catalog: kit.Catalog, name: str, order: str) -> tuple[str, ...]:
+    """A value list for field `name` holding QUERY_PRODUCT's value q: after another catalog value o
+    ("other-first"), before it ("query-first"), or after a value no product has ("absent-first")."""
+    q = catalog.records[kit.QUERY_PRODUCT][name]
+    o = next(v for v in catalog.values(name) if v != q)
+    return {"other-first": (o, q), "query-first": (q, o), "absent-first": (ABSENT, q)}[order]
 
 
 @st.composite
@@ -90,6 +104,31 @@ def test_search_filter_not_equal_list(filtered, catalog, endpoint):
     ex, found = filtered(endpoint, [clause.render()])
     _agrees(ex, found, catalog, [clause])
     checks.that(ex, bool(found), f"products whose {name} is none of {excluded} exist and must be found")
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.parametrize("bare", [False, True], ids=["equal", "bare"])
+@pytest.mark.parametrize("name", ["s1", "category2_id"])
+@pytest.mark.parametrize("order", LIST_ORDERS)
+@pytest.mark.req("V1-SEARCH-FILTER-EQUAL-LIST", "V1-SEARCH-FILTER-DEFAULT-OPERATOR")
+def test_search_filter_equal_list_each_value(filtered, catalog, endpoint, bare, name, order):
+    """Every value of an equal list applies, whatever its place (E10): a server reading only the first or the
+    last value misses QUERY_PRODUCT or answers nothing."""
+    clause = filters.Clause(name, False, _list_values(catalog, name, order))
+    key, value = clause.render()
+    ex, found = filtered(endpoint, [(key, value.removeprefix("equal:") if bare else value)])
+    _agrees(ex, found, catalog, [clause])
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.parametrize("name", ["s1", "category2_id"])
+@pytest.mark.parametrize("order", LIST_ORDERS)
+@pytest.mark.req("V1-SEARCH-FILTER-NOT-EQUAL-LIST")
+def test_search_filter_not_equal_list_each_value(filtered, catalog, endpoint, name, order):
+    """Every value of a !equal list is excluded, whatever its place (E10)."""
+    clause = filters.Clause(name, True, _list_values(catalog, name, order))
+    ex, found = filtered(endpoint, [clause.render()])
+    _agrees(ex, found, catalog, [clause])
 
 
 @pytest.mark.parametrize("endpoint", SEARCHES)

@@ -356,15 +356,40 @@ def admitted(catalog, clauses) -> list[str]:
     return [pid for pid, p in catalog.products.items() if filters.matches(clauses, h.record_of(p))]
 
 
+def expect_admitted(ex, catalog, kind: str, clauses, items) -> None:
+    """A filter that admits indexed products returns some of them; the searches by the query product's own image
+    (link, image) return that product whenever the filter admits it, since it is their best match."""
+    n = len(admitted(catalog, clauses))
+    checks.that(ex, n == 0 or items, f"a filter that admits {n} indexed products returns some of them")
+    q = catalog.query
+    if kind != "product" and filters.matches(clauses, h.record_of(q)):
+        checks.that(
+            ex,
+            q.productId in {it["productId"] for it in items},
+            f"the filters {clauses} admit {q.productId} {h.record_of(q)}, the best match of its own image, "
+            "so it comes back",
+        )
+
+
 def expect_filtered(search, catalog, kind, clauses, *, bare: bool = False) -> None:
     ex = filtered(search, kind, clauses, bare=bare)
     items = check_results(ex, catalog, limit=LIMIT.max, clauses=tuple(clauses))
-    n = len(admitted(catalog, clauses))
-    checks.that(ex, n == 0 or items, f"a filter that admits {n} indexed products returns some of them")
+    expect_admitted(ex, catalog, kind, clauses, items)
+
+
+def list_values(catalog, field: str, order: str) -> tuple[str, ...]:
+    """A value list for `field` holding the query product's value q: after another indexed value o
+    ("other-first"), before it ("query-first"), or after a value no product has ("absent-first")."""
+    q = getattr(catalog.query, field)
+    held = {getattr(p, field) for p in catalog.products.values()}
+    o = next(v for v in VALUES[field] if v and v != q and v in held)
+    return {"other-first": (o, q), "query-first": (q, o), "absent-first": (ABSENT, q)}[order]
 
 
 C = filters.Clause
 FILTER_REQS = ("V2-FILTER-FIELDS",)
+ABSENT = "zz-none"  # a filter value no catalog product holds
+LIST_ORDERS = ("other-first", "query-first", "absent-first")
 
 
 @pytest.mark.parametrize("kind", kinds("V2-FILTER-EQUAL", *FILTER_REQS))
@@ -387,8 +412,12 @@ def test_search_filter_default_operator_is_equal(search, catalog, kind, field):
 
 @pytest.mark.parametrize("kind", kinds("V2-FILTER-EQUAL-LIST", *FILTER_REQS))
 @pytest.mark.parametrize("bare", [False, True], ids=["equal", "bare"])
-def test_search_filter_equal_list(search, catalog, kind, bare):
-    expect_filtered(search, catalog, kind, [C("s1", False, ("red", "blue"))], bare=bare)
+@pytest.mark.parametrize("field", ["s1", "category2Id"])
+@pytest.mark.parametrize("order", LIST_ORDERS)
+def test_search_filter_equal_list(search, catalog, kind, bare, field, order):
+    """Every value of the list applies, whatever its place (E10): a server that reads only the first or the last
+    value misses the query product or answers nothing."""
+    expect_filtered(search, catalog, kind, [C(field, False, list_values(catalog, field, order))], bare=bare)
 
 
 @pytest.mark.parametrize("kind", kinds("V2-FILTER-NOT-EQUAL", *FILTER_REQS))
@@ -400,6 +429,15 @@ def test_search_filter_not_equal(search, catalog, kind, field):
 @pytest.mark.parametrize("kind", kinds("V2-FILTER-NOT-EQUAL-LIST", *FILTER_REQS))
 def test_search_filter_not_equal_list(search, catalog, kind):
     expect_filtered(search, catalog, kind, [C("category2Id", True, ("c2a", "c2b"))])
+
+
+@pytest.mark.parametrize("kind", kinds("V2-FILTER-NOT-EQUAL-LIST", *FILTER_REQS))
+@pytest.mark.parametrize("field", ["s1", "category2Id"])
+@pytest.mark.parametrize("order", LIST_ORDERS)
+def test_search_filter_not_equal_list_each_value(search, catalog, kind, field, order):
+    """Every value of a !equal list is excluded, whatever its place (E10): the query product, whose value is in
+    the list, must not come back, and products with other values must."""
+    expect_filtered(search, catalog, kind, [C(field, True, list_values(catalog, field, order))])
 
 
 @pytest.mark.parametrize("kind", kinds("V2-FILTER-COMBINED", *FILTER_REQS))
@@ -422,7 +460,7 @@ def clause_lists(draw) -> list[filters.Clause]:
     fields = draw(st.lists(st.sampled_from(h.FILTER_FIELDS), min_size=1, max_size=3, unique=True))
     out = []
     for f in fields:
-        pool = [v for v in VALUES[f] if v] + ["zz-none"]
+        pool = [v for v in VALUES[f] if v] + [ABSENT]
         values = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True))
         out.append(C(f, draw(st.booleans()), tuple(values)))
     return out
@@ -441,7 +479,8 @@ def clause_lists(draw) -> list[filters.Clause]:
 @given(clauses=clause_lists(), kind=st.sampled_from(SEARCH_KINDS), bare=st.booleans())
 def test_search_filter_generated(search, catalog, clauses, kind, bare):
     ex = filtered(search, kind, clauses, bare=bare)
-    check_results(ex, catalog, limit=LIMIT.max, clauses=tuple(clauses))
+    items = check_results(ex, catalog, limit=LIMIT.max, clauses=tuple(clauses))
+    expect_admitted(ex, catalog, kind, clauses, items)
 
 
 @pytest.mark.parametrize("kind", kinds("V2-FILTER-INVALID", extra=KIND_INVALID))

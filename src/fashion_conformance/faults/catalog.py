@@ -449,6 +449,15 @@ CATALOG: tuple[Fault, ...] = (
     F("tagger-error-data-null", "tagger", "refusals carry data null instead of {}",
       ("TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-TAGS-IMAGE-TYPE-804"), response=_tagger_error_data_null),
     # lazy servers the suite once let through: search, filters, thresholds, tag
+    F("v2-filter-first-value-only", "v2", "an equal list (a,b or equal:a,b) applied as its first value only",
+      ("V2-FILTER-EQUAL-LIST",), SEARCHES["v2"], request=rw.filter_lists(lambda vs: vs[0], negated=False)),
+    F("v2-filter-last-value-only", "v2", "an equal list (a,b or equal:a,b) applied as its last value only",
+      ("V2-FILTER-EQUAL-LIST",), SEARCHES["v2"], request=rw.filter_lists(lambda vs: vs[-1], negated=False)),
+    F("v1-filter-first-value-only", "v1", "an equal list (a,b or equal:a,b) applied as its first value only",
+      ("V1-SEARCH-FILTER-EQUAL-LIST", "V1-SEARCH-FILTER-DEFAULT-OPERATOR"), SEARCHES["v1"],
+      request=rw.filter_lists(lambda vs: vs[0], negated=False)),
+    F("v1-filter-not-equal-last-value-only", "v1", "a !equal:a,b list applied as !equal:b (a not excluded)",
+      ("V1-SEARCH-FILTER-NOT-EQUAL-LIST",), SEARCHES["v1"], request=rw.filter_lists(lambda vs: vs[-1], negated=True)),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
 )
 

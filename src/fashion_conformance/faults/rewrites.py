@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from PIL import Image
 
 from .. import contracts
@@ -301,3 +302,82 @@ def tagger_tags(edit: Callable[[dict], None]) -> Callable[[Req, Resp, Context], 
                     edit(tag)
 
     return edit_data(tags)
+
+
+# lazy servers (issue 11): filter lists, thresholds, thin items
+
+
+FILTER_OPERATORS = ("equal", "!equal")
+
+
+def filter_lists(pick: Callable[[list[str]], str], *, negated: bool) -> Callable[[Req, Context], None]:
+    """Every filter.* list `[op:]a,b,...` (op equal or none; !equal when `negated`) cut to the one value `pick`
+    chooses, so the server applies only that value of the list."""
+
+    def edit(key: str, value: str) -> str:
+        if not key.startswith("filter."):
+            return value
+        op, sep, rest = value.partition(":")
+        prefix, body = (op + sep, rest) if sep and op in FILTER_OPERATORS else ("", value)
+        values = body.split(",")
+        if (op == "!equal" and bool(sep)) != negated or len(values) < 2:
+            return value
+        return prefix + pick(values)
+
+    return lambda req, ctx: req.edit_params(edit)
+
+
+def empty_items_when(param: str) -> Callable[[Any, Req], None]:
+    """A data edit (for edit_data): no items at all whenever the request carries `param`."""
+
+    def edit(data: Any, req: Req) -> None:
+        if param in req.params() and isinstance(data.get("items"), list):
+            data["items"] = []
+            data["totalCount"] = 0
+
+    return edit
+
+
+def image_size(url: str, ctx: Context) -> tuple[int, int] | None:
+    """(width, height) in pixels of the image behind `url` (downloaded once per URL; None when it cannot be)."""
+    cache = ctx.state.setdefault("image_sizes", {})
+    if url not in cache:
+        try:
+            got = httpx.get(url, timeout=10, follow_redirects=True)
+            cache[url] = Image.open(io.BytesIO(got.content)).size
+        except (httpx.HTTPError, OSError, ValueError):
+            cache[url] = None
+    return cache[url]
+
+
+def drop_thin_items(min_px: int, image_param: str = "path") -> Callable[[Req, Resp, Context], None]:
+    """Items one of whose sides is `min_px` pixels or less dropped from a detect/tag answer (the 'both sides' rule
+    of the image guide read as 'either side')."""
+
+    def rewrite(req: Req, resp: Resp, ctx: Context) -> None:
+        url = req.params().get(image_param, "")
+        size = image_size(url, ctx) if is_url(url) else None
+        if size is None:
+            return
+
+        def edit(data: Any, req: Req) -> None:
+            items = data.get("items")
+            if not isinstance(items, list):
+                return
+            kept = []
+            for item in items:
+                try:
+                    w = (item["b1"][0] - item["b0"][0]) * size[0]
+                    h = (item["b1"][1] - item["b0"][1]) * size[1]
+                except (KeyError, TypeError, IndexError):
+                    kept.append(item)
+                    continue
+                if min(w, h) > min_px:
+                    kept.append(item)
+            data["items"] = kept
+            if isinstance(data.get("totalCount"), int):
+                data["totalCount"] = len(kept)
+
+        edit_data(edit)(req, resp, ctx)
+
+    return rewrite
