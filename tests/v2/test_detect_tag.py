@@ -19,6 +19,7 @@ pytestmark = pytest.mark.destructive
 
 INVALID, NOT_EXIST = h.code("InvalidParam"), h.code("NotExistService")
 ITEM_LIMIT, LANG = h.lim("tag.item_limit"), h.lim("tag.lang")
+TAG_LIMIT_REFUSED = ("V2-TAG-ITEM-LIMIT-RANGE", "V2-TAG-INVALID-40000")
 W, H = 900, 450
 # Five garments side by side, widths 280 > 200 > 150 > 100 > 60 px (none overlaps another).
 SCENE = (
@@ -217,20 +218,19 @@ def test_tag_labels_follow_lang(v2, catalog, scene_url):
     "params",
     [
         pytest.param(
-            {"itemLimit": ITEM_LIMIT.min - 1}, marks=pytest.mark.req("V2-TAG-ITEM-LIMIT-RANGE"), id="limit-0"
+            {"itemLimit": ITEM_LIMIT.min - 1}, marks=pytest.mark.req(*TAG_LIMIT_REFUSED), id="limit-0"
         ),
         pytest.param(
-            {"itemLimit": ITEM_LIMIT.max + 1}, marks=pytest.mark.req("V2-TAG-ITEM-LIMIT-RANGE"), id="limit-5"
+            {"itemLimit": ITEM_LIMIT.max + 1}, marks=pytest.mark.req(*TAG_LIMIT_REFUSED), id="limit-5"
         ),
-        pytest.param({"itemLimit": "two"}, marks=pytest.mark.req("V2-TAG-ITEM-LIMIT-RANGE"), id="limit-text"),
+        pytest.param({"itemLimit": "two"}, marks=pytest.mark.req(*TAG_LIMIT_REFUSED), id="limit-text"),
         pytest.param({"lang": "jp"}, marks=pytest.mark.req("V2-TAG-LANG-INVALID"), id="lang-jp"),
         pytest.param({"lang": "zh"}, marks=pytest.mark.req("V2-TAG-LANG-INVALID"), id="lang-zh"),
         pytest.param({"lang": "EN"}, marks=pytest.mark.req("V2-TAG-LANG-INVALID"), id="lang-upper"),
-        pytest.param({"path": None}, id="path-missing"),
-        pytest.param({"path": ""}, id="path-empty"),
+        pytest.param({"path": None}, marks=pytest.mark.req("V2-TAG-INVALID-40000"), id="path-missing"),
+        pytest.param({"path": ""}, marks=pytest.mark.req("V2-TAG-INVALID-40000"), id="path-empty"),
     ],
 )
-@pytest.mark.req("V2-TAG-INVALID-40000")
 def test_tag_invalid_params(v2, catalog, one_item_url, params):
     query = {"path": one_item_url} | params
     checks.error(tag(v2, catalog.service, **{k: v for k, v in query.items() if v is not None}), INVALID)

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.destructive
 
 INVALID, NOT_FOUND_INDEX = h.code("InvalidParam"), h.code("NotFoundIndexId")
 START, LIMIT, WINDOW = h.lim("index.list.start"), h.lim("index.list.limit"), h.lim("index.list.window").value
+START_REFUSED, LIMIT_REFUSED = (("V2-INDEX-LIST-START", "V2-INDEX-LIST-INVALID-40000"),
+                                ("V2-INDEX-LIST-LIMIT", "V2-INDEX-LIST-INVALID-40000"))
 ORDER_FIELDS = h.lim("index.list.order_fields").value
 DIRECTIONS = h.lim("index.list.order_directions").value
 STATUSES = h.lim("index.statuses").value
@@ -183,7 +185,7 @@ def test_index_list_default_order(v2, history):
     )
 
 
-@pytest.mark.req("V2-INDEX-LIST-ORDER-INVALID", "V2-INDEX-LIST-INVALID-40000")
+@pytest.mark.req("V2-INDEX-LIST-ORDER-INVALID")
 @pytest.mark.parametrize(
     "order",
     [
@@ -237,20 +239,12 @@ def test_index_list_paging_accepted(v2, history, params):
 @pytest.mark.parametrize(
     "params",
     [
-        pytest.param({"limit": 10}, marks=pytest.mark.req("V2-INDEX-LIST-START"), id="start-missing"),
-        pytest.param(
-            {"start": -1, "limit": 10}, marks=pytest.mark.req("V2-INDEX-LIST-START"), id="start-negative"
-        ),
-        pytest.param(
-            {"start": "x", "limit": 10}, marks=pytest.mark.req("V2-INDEX-LIST-START"), id="start-text"
-        ),
-        pytest.param({"start": 0}, marks=pytest.mark.req("V2-INDEX-LIST-LIMIT"), id="limit-missing"),
-        pytest.param(
-            {"start": 0, "limit": LIMIT.min - 1}, marks=pytest.mark.req("V2-INDEX-LIST-LIMIT"), id="limit-0"
-        ),
-        pytest.param(
-            {"start": 0, "limit": LIMIT.max + 1}, marks=pytest.mark.req("V2-INDEX-LIST-LIMIT"), id="limit-101"
-        ),
+        pytest.param({"limit": 10}, marks=pytest.mark.req(*START_REFUSED), id="start-missing"),
+        pytest.param({"start": -1, "limit": 10}, marks=pytest.mark.req(*START_REFUSED), id="start-negative"),
+        pytest.param({"start": "x", "limit": 10}, marks=pytest.mark.req(*START_REFUSED), id="start-text"),
+        pytest.param({"start": 0}, marks=pytest.mark.req(*LIMIT_REFUSED), id="limit-missing"),
+        pytest.param({"start": 0, "limit": LIMIT.min - 1}, marks=pytest.mark.req(*LIMIT_REFUSED), id="limit-0"),
+        pytest.param({"start": 0, "limit": LIMIT.max + 1}, marks=pytest.mark.req(*LIMIT_REFUSED), id="limit-101"),
         pytest.param(
             {"start": WINDOW - LIMIT.max + 1, "limit": LIMIT.max},
             marks=pytest.mark.req("V2-INDEX-LIST-WINDOW"),
@@ -261,7 +255,6 @@ def test_index_list_paging_accepted(v2, history, params):
         ),
     ],
 )
-@pytest.mark.req("V2-INDEX-LIST-INVALID-40000")
 def test_index_list_paging_refused(v2, history, params):
     checks.error(listing(v2, history.service, **params), INVALID)
 
