@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import v1_kit as kit
 
@@ -12,6 +14,10 @@ CODE = kit.CODE
 ITEM_LIMIT = kit.limit("tag.item_limit")
 LANGS = kit.limit("tag.lang")
 MIN_IOU = 0.5
+# The scripts of the label languages (v1 names Japanese `jp`): Hangul for Korean; kana or kanji for Japanese.
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+SCRIPTS = {"ko": (HANGUL, JAPANESE), "jp": (JAPANESE, HANGUL)}  # lang -> (script its labels use, one they do not)
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +162,14 @@ def test_tag_languages(v1, v1_service, scene_url):
         if lang != LANGS.default:
             checks.that(lang_ex, all(_labels(a) != _labels(b) for a, b in zip(items, default, strict=True)),
                         f"lang={lang} labels must differ from the {LANGS.default} ones")
+        texts = [text for it in items for text in _labels(it)]
+        if lang in SCRIPTS:
+            own, other = SCRIPTS[lang]
+            checks.that(lang_ex, any(own.search(t) for t in texts) and not any(other.search(t) for t in texts),
+                        f"lang={lang} labels must be written in its own script, not another language's: {texts}")
+        else:
+            checks.that(lang_ex, not any(p.search(t) for p in (HANGUL, JAPANESE) for t in texts),
+                        f"lang={lang} labels must carry no Korean or Japanese script: {texts}")
 
 
 @pytest.mark.parametrize("lang", ["ja", "fr", "zh", "EN"])

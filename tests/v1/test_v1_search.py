@@ -97,6 +97,26 @@ def test_search_threshold_valid(search, endpoint, threshold):
 
 
 @pytest.mark.parametrize("endpoint", SEARCHES)
+@pytest.mark.parametrize("rank", [0, 2])
+@pytest.mark.req("V1-SEARCH-THRESHOLD-FILTER")
+def test_search_threshold_keeps_items_above(search, endpoint, rank):
+    """threshold removes only the items below it: the best items of the same search without it, whose similarities
+    lie above the threshold (chosen between two distinct similarities), all come back."""
+    unbounded = search(endpoint, {"limit": LIMIT.max})
+    base = _answer_ok(unbounded, LIMIT.max)
+    checks.that(unbounded, bool(base), "a search over a non-empty catalog must find products")
+    sims = [it["similarity"] for it in base]
+    cut = next((j for j in range(min(rank, len(sims) - 1), len(sims) - 1) if sims[j] > sims[j + 1]), None)
+    threshold, n = ((sims[cut] + sims[cut + 1]) / 2, cut + 1) if cut is not None else (sims[-1] / 2, len(sims))
+    ex = search(endpoint, {"limit": LIMIT.max, "threshold": threshold})
+    got = {it["productID"] for it in _answer_ok(ex, LIMIT.max, threshold)}
+    want = [it["productID"] for it in base[:n]]
+    checks.that(ex, set(want) <= got,
+                f"threshold={threshold:.6f}: the {n} items above it without a threshold ({want}) must all come back; "
+                f"got {sorted(got)}")
+
+
+@pytest.mark.parametrize("endpoint", SEARCHES)
 @pytest.mark.req("V1-SEARCH-THRESHOLD-RANGE")
 @HYPO
 @given(threshold=st.one_of(st.floats(max_value=THRESHOLD.min, allow_nan=False, allow_infinity=False),

@@ -179,10 +179,20 @@ def test_tag_widest_items_first(v2, catalog, scene_url, limit):
 
 @pytest.mark.req("V2-TAG-ITEM-LIMIT-DEFAULT", "V2-TAG-LANG-DEFAULT", "V2-TAG-LANG-VALUES")
 def test_tag_defaults(v2, catalog, scene_url):
+    """Without itemLimit the default (1) applies: a scene of five garments gives exactly one item, the widest."""
     ex = tag(v2, catalog.service, path=scene_url)
     data = checks.success(ex)
     checks.that(
-        ex, len(data["items"]) <= ITEM_LIMIT.default, f"without itemLimit at most {ITEM_LIMIT.default} item"
+        ex,
+        len(data["items"]) == ITEM_LIMIT.default,
+        f"without itemLimit a scene of {len(SCENE)} garments gives {ITEM_LIMIT.default} item; got {len(data['items'])}",
+    )
+    first, second = sorted((s.box[2] - s.box[0] for s in SCENE), reverse=True)[:2]
+    widths = [it["b1"][0] - it["b0"][0] for it in data["items"]]
+    checks.that(
+        ex,
+        all(w > (first + second) / 2 / W for w in widths),
+        f"the item is the widest garment ({first} px of {W}); got widths {widths}",
     )
     en = checks.success(tag(v2, catalog.service, path=scene_url, lang=LANG.default))
     checks.that(ex, data["items"] == en["items"], f"without lang the answer equals lang={LANG.default}")

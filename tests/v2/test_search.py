@@ -109,6 +109,37 @@ def test_search_min_similarity_accepted_and_applied(search, catalog, kind, value
     )
 
 
+def cut_below(sims: list[float], rank: int) -> tuple[float, int]:
+    """(t, n): a threshold t strictly between two distinct similarities of a descending list, at or after `rank`,
+    and the number n of items above it (half the lowest similarity, and all items, when there is no such pair)."""
+    for j in range(rank, len(sims) - 1):
+        if sims[j] > sims[j + 1]:
+            return (sims[j] + sims[j + 1]) / 2, j + 1
+    return sims[-1] / 2, len(sims)
+
+
+@pytest.mark.parametrize("kind", kinds("V2-SEARCH-MIN-SIMILARITY-APPLIED"))
+@pytest.mark.parametrize("rank", [0, 2])
+def test_search_min_similarity_keeps_items_above(search, catalog, kind, rank):
+    """minSimilarity removes only the items below it (guide: items with similarity >= minSimilarity match): the
+    best items of the same search without it, whose similarities lie above the threshold, all come back."""
+    unbounded = search(kind, limit=LIMIT.max)
+    base = check_results(unbounded, catalog, limit=LIMIT.max)
+    checks.that(unbounded, len(base) > 0, "a search in a catalog of indexed products finds some")
+    sims = h.similarities(base)
+    t, n = cut_below(sims, min(rank, len(sims) - 1))
+    ex = search(kind, limit=LIMIT.max, minSimilarity=t)
+    items = check_results(ex, catalog, limit=LIMIT.max, min_similarity=t)
+    want = [it["productId"] for it in base[:n]]
+    got = {it["productId"] for it in items}
+    checks.that(
+        ex,
+        set(want) <= got,
+        f"minSimilarity={t:.6f}: the {n} items above it in the same search without a threshold ({want}) all come "
+        f"back; got {sorted(got)}",
+    )
+
+
 @pytest.mark.parametrize("kind", kinds("V2-SEARCH-MIN-SIMILARITY-RANGE", extra=KIND_INVALID))
 @pytest.mark.parametrize("value", [0, -0.5, 1.0001, 2, "abc"])
 def test_search_min_similarity_refused(search, kind, value):

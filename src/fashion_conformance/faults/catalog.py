@@ -458,6 +458,14 @@ CATALOG: tuple[Fault, ...] = (
       request=rw.filter_lists(lambda vs: vs[0], negated=False)),
     F("v1-filter-not-equal-last-value-only", "v1", "a !equal:a,b list applied as !equal:b (a not excluded)",
       ("V1-SEARCH-FILTER-NOT-EQUAL-LIST",), SEARCHES["v1"], request=rw.filter_lists(lambda vs: vs[-1], negated=True)),
+    F("v2-threshold-empties", "v2", "any search with minSimilarity answered with no items",
+      ("V2-SEARCH-MIN-SIMILARITY-APPLIED",), SEARCHES["v2"], response=rw.edit_data(rw.empty_items_when("minSimilarity"))),
+    F("v1-threshold-empties", "v1", "any search with threshold answered with no items",
+      ("V1-SEARCH-THRESHOLD-FILTER",), SEARCHES["v1"], response=rw.edit_data(rw.empty_items_when("threshold"))),
+    F("v2-tag-default-no-items", "v2", "a tag request without itemLimit answered with no items",
+      ("V2-TAG-ITEM-LIMIT-DEFAULT",), ("tag",), response=rw.edit_data(rw.empty_items_unless("itemLimit"))),
+    F("v1-lang-jp-korean", "v1", "tag lang=jp answered with Korean labels (jp sent as ko)",
+      ("V1-TAG-LANG-LABELS",), ("tag",), request=rw.map_param("lang", lambda v: "ko" if v == "jp" else v)),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
 )
 

@@ -338,6 +338,17 @@ def empty_items_when(param: str) -> Callable[[Any, Req], None]:
     return edit
 
 
+def empty_items_unless(param: str) -> Callable[[Any, Req], None]:
+    """A data edit (for edit_data): no items at all whenever the request leaves out `param` (its default applies)."""
+
+    def edit(data: Any, req: Req) -> None:
+        if param not in req.params() and isinstance(data.get("items"), list):
+            data["items"] = []
+            data["totalCount"] = 0
+
+    return edit
+
+
 def image_size(url: str, ctx: Context) -> tuple[int, int] | None:
     """(width, height) in pixels of the image behind `url` (downloaded once per URL; None when it cannot be)."""
     cache = ctx.state.setdefault("image_sizes", {})
