@@ -63,14 +63,14 @@ def _first_lines(image_host) -> dict[str, tuple[str, bytes]]:
 
 @pytest.mark.parametrize("case", ["not json", "json array", "missing field", "unknown status", "number value",
                                   "csv 8 columns"])
-@pytest.mark.req("MAKER-INDEX-CREATE-FILE-40010", "MAKER-INDEX-FIELDS")
+@pytest.mark.req("MAKER-INDEX-CREATE-FILE-40010")
 def test_index_create_first_line_malformed(maker, idle_service, image_host, case):
     fmt, data = _first_lines(image_host)[case]
     _refused(maker, idle_service, data, CODE["InvalidFileError"], fmt)
 
 
 @pytest.mark.parametrize("missing", mk.FIELDS)
-@pytest.mark.req("MAKER-INDEX-FIELDS", "MAKER-INDEX-CREATE-FILE-40010")
+@pytest.mark.req("MAKER-INDEX-CREATE-FILE-40010")
 def test_index_create_field_missing(maker, idle_service, image_host, missing):
     line = {k: v for k, v in _good(image_host).items() if k != missing}
     _refused(maker, idle_service, json.dumps(line).encode() + b"\n", CODE["InvalidFileError"])

@@ -29,10 +29,14 @@ def refusals(image_host, product_url) -> dict[str, tuple[int, dict]]:
 
 
 CASES = ["invalid json", "image.type", "base64", "url", "format", "detection", "language"]
+CASE_REQ = {"invalid json": "TAGGER-TAGS-INVALID-JSON-824", "image.type": "TAGGER-TAGS-IMAGE-TYPE-804",
+            "base64": "TAGGER-TAGS-BASE64-UNDECODABLE-802", "url": "TAGGER-TAGS-URL-FETCH-803",
+            "format": "TAGGER-TAGS-FORMAT-805", "detection": "TAGGER-TAGS-DETECTION-825",
+            "language": "TAGGER-TAGS-LANGUAGE-826"}  # the code each case expects (E301: the vendor's error page)
 
 
-@pytest.mark.req("TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-TAGS-INTERNAL-500")
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.req("TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-RESPONSE-ERROR-CODE-LIST", "TAGGER-TAGS-INTERNAL-500")
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.req(CASE_REQ[c]), id=c) for c in CASES])
 def test_tags_refusal_body_is_fail_envelope(tagger, image_host, product_url, case):
     code, kwargs = refusals(image_host, product_url)[case]
     ex = ts.post(tagger, **kwargs)
@@ -73,7 +77,8 @@ def _safe(payload, product_url):
     return payload
 
 
-@pytest.mark.req("TAGGER-TAGS-INTERNAL-500", "TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-RESPONSE-SUCCESS-ENVELOPE")
+@pytest.mark.req("TAGGER-TAGS-INTERNAL-500", "TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-RESPONSE-ERROR-CODE-LIST",
+                 "TAGGER-RESPONSE-SUCCESS-ENVELOPE")
 @ts.FUZZ
 @given(payload=_BODY | _JSON)
 def test_tags_post_arbitrary_json_is_tagged_or_refused_never_broken(tagger, product_url, payload):

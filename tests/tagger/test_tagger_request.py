@@ -46,7 +46,7 @@ def test_tags_post_body_not_json_object_is_refused_with_824(tagger, raw):
     checks.error(ts.post(tagger, content=raw), 824)
 
 
-@pytest.mark.req("TAGGER-REQ-IMAGE-REQUIRED")
+@pytest.mark.req("TAGGER-REQ-IMAGE-REQUIRED", "TAGGER-RESPONSE-ERROR-CODE-LIST")
 @pytest.mark.parametrize("payload", [
     {}, {"context": {"id": "A111"}}, {"image": None}, {"image": {}}, {"image": "url"},
     {"image": {"type": "url"}}, {"image": {"type": "base64"}}, {"image": {"content": "data:image/png;base64,AAAA"}},

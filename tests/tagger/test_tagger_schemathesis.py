@@ -61,7 +61,8 @@ def test_tags_schema_driven_valid_requests_are_tagged(case, target, tagger, imag
         f"got HTTP {response.status_code}: {response.text[:500]}")
 
 
-@pytest.mark.req("TAGGER-TAGS-INTERNAL-500", "TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-TAGS-URI-METHOD-623")
+@pytest.mark.req("TAGGER-TAGS-INTERNAL-500", "TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-RESPONSE-ERROR-CODE-LIST",
+                 "TAGGER-TAGS-URI-METHOD-623")
 @settings(deadline=None, suppress_health_check=list(HealthCheck))
 @negative.parametrize()
 def test_tags_schema_driven_invalid_requests_are_refused_in_envelope(case, target, tagger, image_host):

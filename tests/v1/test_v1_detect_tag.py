@@ -84,6 +84,34 @@ def test_detect_tag_skip_tiny_item(v1, v1_service, scene_url, scene):
                     f"the {len(scene.items)} larger garments must be recognised")
 
 
+@pytest.fixture(scope="session")
+def thin_scene() -> kit.Scene:
+    """A 100 x 15 px and a 15 x 100 px garment (one side over the minimum), and a 15 x 15 px item (both under)."""
+    edge, short = 5 * kit.limit("image.min_item_px").value, kit.limit("image.min_item_px").value * 3 // 4
+    spec = factory.ItemSpec
+    return kit.Scene("thin3", 300, 240, (
+        spec("rect", (30, 40, 30 + edge, 40 + short), (30, 60, 160)),
+        spec("rect", (200, 30, 200 + short, 30 + edge), (160, 40, 40)),
+    ), small=(spec("rect", (60, 180, 60 + short, 180 + short), (40, 140, 60)),))
+
+
+@pytest.mark.req("V1-IMAGE-MIN-ITEM-PX-ONE-SIDE", "V1-IMAGE-MIN-ITEM-PX")
+def test_detect_tag_thin_items_detected(v1, v1_service, image_host, thin_scene):
+    """Input image guide: only items with width and height both <= 20 px are not recognised, so the two thin
+    garments are, and the 15 x 15 px item is not."""
+    url = image_host.put(*thin_scene.file("png"))
+    w, h = thin_scene.width, thin_scene.height
+    for ex in (_detect(v1, v1_service, url), _tag(v1, v1_service, url, item_limit=ITEM_LIMIT.max)):
+        items = checks.success(ex)["items"]
+        for spec in thin_scene.items:
+            checks.that(ex, any(kit.iou(it, spec.box, w, h) > 0 for it in items),
+                        f"the garment at {spec.box} px (one side over the minimum) must be detected")
+        tiny = thin_scene.small[0]
+        checks.that(ex, not any(kit.iou(it, tiny.box, w, h) > 0 for it in items),
+                    f"the {tiny.box} px item (both sides under the minimum) must not be recognised")
+        checks.that(ex, len(items) == len(thin_scene.items), f"{len(thin_scene.items)} items, got {len(items)}")
+
+
 @pytest.mark.req("V1-DETECT-INVALID-40000")
 def test_detect_without_path(v1, v1_service):
     checks.error(v1.call("detect", path={"serviceID": v1_service}), CODE["InvalidParam"])

@@ -109,7 +109,7 @@ def test_service_create_quota(v1, services):
             kit.delete_service(v1, name)
 
 
-@pytest.mark.req("V1-SERVICE-LIST-FIELDS", "V1-SERVICE-LIST-CONTENT")
+@pytest.mark.req("V1-SERVICE-LIST-FIELDS", "V1-SERVICE-LIST-TOTAL-COUNT", "V1-SERVICE-LIST-CONTENT")
 def test_service_list_fields(v1):
     ex = v1.call("service.list")
     data = checks.success(ex)

@@ -129,12 +129,7 @@ def test_auth_refused(request, v2, catalog, query_link, bad_clients, services, e
     checks.error(probe(bad_clients[who]), UNAUTHORIZED)
 
 
-@pytest.mark.req(
-    "V2-AUTH-NO-EFFECT",
-    "V2-SERVICE-CREATE-UNAUTHORIZED-41005",
-    "V2-SERVICE-DELETE-UNAUTHORIZED-41005",
-    "V2-INDEX-CREATE-UNAUTHORIZED-41005",
-)
+@pytest.mark.req("V2-AUTH-NO-EFFECT")
 def test_auth_refused_request_changes_nothing(v2, catalog, query_link, bad_clients, fresh_service, services):
     newcomer = services.name("ghost")
     services.track(v2, newcomer)

@@ -30,6 +30,14 @@ SCENE = (
     factory.ItemSpec("rect", (600, 280, 660, 380), (230, 160, 20)),
 )
 ONE = factory.ItemSpec("dress", (140, 60, 300, 380), (150, 40, 120))
+# The image guide leaves out items whose width AND height are both <= 20 px: one thin side is not enough.
+MIN_PX = h.lim("image.min_item_px").value
+THIN_W, THIN_H = 300, 240
+THIN = (
+    factory.ItemSpec("rect", (30, 40, 30 + 5 * MIN_PX, 40 + MIN_PX * 3 // 4), (30, 60, 160)),  # 100 x 15 px
+    factory.ItemSpec("rect", (200, 30, 200 + MIN_PX * 3 // 4, 30 + 5 * MIN_PX), (160, 40, 40)),  # 15 x 100 px
+)
+TINY = factory.ItemSpec("rect", (60, 180, 60 + MIN_PX * 3 // 4, 180 + MIN_PX * 3 // 4), (40, 140, 60))  # 15 x 15
 SCRIPTS = {"ko": re.compile(r"[\uac00-\ud7a3]"), "ja": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")}
 
 
@@ -109,6 +117,25 @@ def test_detect_one_item_box(v2, catalog, one_item_url):
     h.check_geometry(ex, items[0])
     score = h.iou(fractions(ONE, 400, 440), box_of(items[0]))
     checks.that(ex, score >= 0.5, f"the box covers the garment (IoU {score:.2f} >= 0.5)")
+
+
+@pytest.mark.req("V2-IMAGE-MIN-ITEM-PX-ONE-SIDE", "V2-IMAGE-MIN-ITEM-PX")
+@pytest.mark.parametrize("operation", ["detect", "tag"])
+def test_detect_thin_items_detected(v2, catalog, image_host, operation):
+    """Image guide: only items with width and height both <= 20 px are not recognised; a 100 x 15 px and a
+    15 x 100 px garment are, the 15 x 15 px one beside them is not."""
+    url = image_host.put("v2-thin.png", factory.encode(factory.render(THIN_W, THIN_H, [*THIN, TINY]), "png"))
+    ex = detect(v2, catalog.service, path=url) if operation == "detect" else tag(
+        v2, catalog.service, path=url, itemLimit=ITEM_LIMIT.max
+    )
+    items = checks.success(ex)["items"]
+    for spec in THIN:
+        w, hh = spec.box[2] - spec.box[0], spec.box[3] - spec.box[1]
+        hit = any(h.iou(fractions(spec, THIN_W, THIN_H), box_of(it)) > 0 for it in items)
+        checks.that(ex, hit, f"the {w} x {hh} px garment at {spec.box} (one side over {MIN_PX} px) is detected")
+    tiny = any(h.iou(fractions(TINY, THIN_W, THIN_H), box_of(it)) > 0 for it in items)
+    checks.that(ex, not tiny, f"the {TINY.box} px item (both sides <= {MIN_PX} px) is not detected")
+    checks.that(ex, len(items) == len(THIN), f"{len(THIN)} items (the thin garments); got {len(items)}")
 
 
 @pytest.mark.req("V2-DETECT-NO-ITEM")

@@ -466,6 +466,12 @@ CATALOG: tuple[Fault, ...] = (
       ("V2-TAG-ITEM-LIMIT-DEFAULT",), ("tag",), response=rw.edit_data(rw.empty_items_unless("itemLimit"))),
     F("v1-lang-jp-korean", "v1", "tag lang=jp answered with Korean labels (jp sent as ko)",
       ("V1-TAG-LANG-LABELS",), ("tag",), request=rw.map_param("lang", lambda v: "ko" if v == "jp" else v)),
+    F("v2-detect-thin-dropped", "v2", "items with one side of 20 px or less dropped (the 'both sides' rule read as "
+      "'either side')", ("V2-IMAGE-MIN-ITEM-PX-ONE-SIDE",), ("detect", "tag"),
+      response=rw.drop_thin_items(contracts.limit("v2", "image.min_item_px").value)),
+    F("v1-detect-thin-dropped", "v1", "items with one side of 20 px or less dropped (the 'both sides' rule read as "
+      "'either side')", ("V1-IMAGE-MIN-ITEM-PX-ONE-SIDE",), ("detect", "tag"),
+      response=rw.drop_thin_items(contracts.limit("v1", "image.min_item_px").value)),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
 )
 
