@@ -362,3 +362,66 @@ def test_cli_serves_until_interrupted(tmp_path: Path):
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+# ---------------------------------------------------------------- extra ports (port rule edges) and changing files
+
+def test_port_edges_come_from_the_contracts():
+    from fashion_conformance import contracts
+    from fashion_conformance.imagehost.server import port_allowed, port_edges
+
+    allowed, refused = port_edges("v2")
+    assert allowed == [80, 443, 10000, 12000] and refused == [79, 81, 442, 444, 8080, 9999, 12001, 65535]
+    assert all(port_allowed(p, "v2") for p in allowed) and not any(port_allowed(p, "v2") for p in refused)
+    assert {p for e in contracts.limit("v2", "image.allowed_ports").value for p in (e if isinstance(e, list) else [e])} \
+        == set(allowed)
+
+
+def test_on_port_serves_the_same_routes_and_counts_per_port(host):
+    url = host.put("edge.bin", DATA)
+    with host.on_port(12001) as base:
+        assert base == "http://127.0.0.1:12001"
+        moved = host.at_port(url, 12001)
+        assert moved == base + "/f/edge.bin"
+        before, own = host.fetches(12001), host.fetches(host.port)
+        assert httpx.get(moved).content == DATA and host.fetches(12001) == before + 1
+        assert host.fetches(host.port) == own  # the own port counts apart
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(moved)
+    with host.on_port(host.port) as base:  # the own port: nothing to open
+        assert httpx.get(host.at_port(url, host.port)).content == DATA
+
+
+def test_on_port_refuses_a_busy_port_and_public_hosts_without_port_url():
+    with socket.socket() as busy, ImageHost() as local:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(OSError), local.on_port(busy.getsockname()[1], busy_wait_s=0.3):
+            pass
+    public = ImageHost(public_url="http://images.example.org:10080")
+    assert public.port_base(443) is None
+    templated = ImageHost(public_url="http://images.example.org:10080", port_url="http://images.example.org:{port}")
+    assert templated.port_base(443) == "http://images.example.org:443"
+    with pytest.raises(ValueError):
+        ImageHost(port_url="http://images.example.org")
+
+
+def test_port_url_in_the_targets_file(tmp_path: Path):
+    from fashion_conformance.targets import TargetsError, load
+
+    path = tmp_path / "t.toml"
+    path.write_text('[image_host]\nport_url = "http://images.example.org:{port}"\n', encoding="utf-8")
+    assert load(path, environ={}).sections["image_host"]["port_url"] == "http://images.example.org:{port}"
+    path.write_text('[image_host]\nport_url = "http://images.example.org:10000"\n', encoding="utf-8")
+    with pytest.raises(TargetsError, match="port_url"):
+        load(path, environ={})
+
+
+def test_put_with_delay_and_remove_change_a_url_handed_out(host):
+    url = host.put("turns.bin", DATA)
+    host.put("turns.bin", DATA, delay=0.6)
+    got = raw(url)
+    assert got.body == DATA and got.first_byte_s >= 0.5
+    assert raw(url + "?delay=0").first_byte_s < 0.5  # an explicit option wins
+    host.remove("turns.bin")
+    assert raw(url).status_line.startswith("HTTP/1.1 404")

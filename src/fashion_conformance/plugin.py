@@ -3,6 +3,7 @@ run-prefixed resources with cleanup, and requirement markers in failure reports.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets as pysecrets
@@ -140,12 +141,35 @@ def image_host(target: Targets):
     from .imagehost.server import ImageHost
 
     section = target.sections.get("image_host", {})
-    host = ImageHost(bind=section.get("bind", "127.0.0.1:0"), public_url=section.get("public_url") or None)
+    host = ImageHost(bind=section.get("bind", "127.0.0.1:0"), public_url=section.get("public_url") or None,
+                     port_url=section.get("port_url") or None)
     host.start()
     try:
         yield host
     finally:
         host.stop()
+
+
+@pytest.fixture
+def image_port(image_host) -> Iterator:
+    """image_port(port): the image host also listens on `port` until the test ends; returns the URL base by which
+    the target reaches it there (use image_host.at_port). Skips with the reason when the port cannot be bound (in
+    use, or privileged for this user) or no URL reaches the host on it (a live target without [image_host]
+    port_url); with required=False it returns None instead of skipping."""
+    with contextlib.ExitStack() as stack:
+
+        def listen(port: int, required: bool = True) -> str | None:
+            try:
+                return stack.enter_context(image_host.on_port(port))
+            except LookupError as exc:
+                reason = f"image port {port}: {exc} (targets.sample.toml)"
+            except OSError as exc:
+                reason = f"the image host cannot listen on port {port}: {exc.strerror or exc}"
+            if required:
+                pytest.skip(reason)
+            return None
+
+        yield listen
 
 
 def _client(request: pytest.FixtureRequest, target: Targets, api: str):

@@ -16,7 +16,7 @@ SCHEMA: dict[str, dict[str, bool]] = {
     "v2": {"base_url": True, "appkey": True, "secret_key": True},
     "maker": {"base_url": True, "appkey": True},
     "tagger": {"base_url": True, "api_key": True},
-    "image_host": {"bind": False, "public_url": False},
+    "image_host": {"bind": False, "public_url": False, "port_url": False},
 }
 SECRET_KEYS = {"appkey", "secret_key", "api_key"}
 API_SECTIONS = ("v1", "v2", "maker", "tagger")
@@ -55,6 +55,13 @@ def _check_bind(where: str, value: str) -> None:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise TargetsError(f"{where}: expected host:port")
+
+
+def _check_port_url(where: str, value: str) -> None:
+    """An http(s) URL with `{port}` as its port, e.g. http://images.example.org:{port}."""
+    if "{port}" not in value:
+        raise TargetsError(f"{where}: expected a URL with {{port}} as its port (e.g. http://host.example:{{port}})")
+    _check_url(where, value.replace("{port}", "10000"))
 
 
 def load(path: Path | None, environ: Mapping[str, str] | None = None, only: Iterable[str] | None = None) -> Targets:
@@ -99,6 +106,8 @@ def load(path: Path | None, environ: Mapping[str, str] | None = None, only: Iter
             _check_url(f"{name}.public_url", body["public_url"])
         if body.get("bind"):
             _check_bind(f"{name}.bind", body["bind"])
+        if body.get("port_url"):
+            _check_port_url(f"{name}.port_url", body["port_url"])
     if only is not None:
         wanted = set(only)
         sections = {k: v for k, v in sections.items() if k in wanted or k == "image_host"}

@@ -4,6 +4,7 @@ a wrong-appKey client. Maker works on v1 service IDs, so the v1 kit is shared (t
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "v1"))
 
 import v1_kit  # noqa: E402
+
+JOB_GAP_S = 1.05  # more than the one-second resolution of the index list's times
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +35,8 @@ class History:
 
 @pytest.fixture(scope="session")
 def history(request, v1, maker, services, image_host) -> History:
-    """Four finished or failed index requests (the daily quota of one service) with distinct totalCnt."""
+    """Four finished or failed index requests (the daily quota of one service) with distinct totalCnt, made more
+    than a second apart, so that their reservedTime, startTime and finishTime differ and follow request order."""
     v1_kit.need_destructive(request)
     hist = History(v1_kit.create_service(v1, services, "hist"))
     ok = image_host.generated
@@ -48,7 +52,9 @@ def history(request, v1, maker, services, image_host) -> History:
           v1_kit.product("h7", ok(35)), v1_kit.product("h8", ok(36))],
          {"addCnt": 2, "failCnt": 0, "deleteCnt": 1, "updateCnt": 1, "totalCnt": 4, "status": "finished"}),
     ]
-    for lines, expected in files:
+    for i, (lines, expected) in enumerate(files):
+        if i:
+            time.sleep(JOB_GAP_S)  # times are whole seconds: each job starts after the previous one's second
         item = v1_kit.index_products(maker, hist.service, lines)
         hist.ids.append(item["id"])
         hist.expected.append(expected)
@@ -60,12 +66,3 @@ def bad_maker(maker):
     client = v1_kit.bad_client(maker)
     yield client
     client.close()
-
-
-@pytest.fixture(scope="session")
-def far_host(target):
-    """An image host on a port outside 80/443/10000-12000 (loopback only: embedded emulator)."""
-    v1_kit.need_embedded(target)
-    with v1_kit.refused_port_host() as host:
-        yield host
-

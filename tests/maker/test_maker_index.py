@@ -12,6 +12,7 @@ import v1_kit
 
 from fashion_conformance import checks
 from fashion_conformance.imagehost import factory
+from fashion_conformance.imagehost.server import port_edges
 
 CODE = mk.CODE
 V1_CODE = v1_kit.CODE
@@ -153,7 +154,7 @@ def test_index_link(v1, maker, services, image_host):
         mk.expect(maker, item["filename"] == "my-upload.jsonl", "filename: the uploaded file's name")
 
 
-def _image_lines(image_host, far_host) -> dict[str, tuple[str, bool]]:
+def _image_lines(image_host) -> dict[str, tuple[str, bool]]:
     """product ID -> (image URL, whether the image guide lets it be indexed)."""
     tiny = factory.ItemSpec("rect", (40, 40, 40 + v1_kit.limit("image.min_item_px").value,
                                      40 + v1_kit.limit("image.min_item_px").value), (200, 20, 20))
@@ -164,24 +165,42 @@ def _image_lines(image_host, far_host) -> dict[str, tuple[str, bool]]:
     }
     lines |= {f"fmt-{fmt}": (image_host.generated(92, fmt), True) for fmt in mk.limit("image.formats").value}
     lines |= {f"fmt-{fmt}": (image_host.generated(92, fmt), False) for fmt in ("webp", "bmp", "tiff")}
-    if far_host is not None:
-        lines["far-port"] = (far_host.generated(93), False)
     return lines
 
 
 @pytest.mark.destructive
-@pytest.mark.req("MAKER-INDEX-IMAGE-MAX-BYTES", "MAKER-INDEX-IMAGE-FORMATS", "MAKER-INDEX-IMAGE-MIN-ITEM-PX",
-                 "MAKER-INDEX-IMAGE-PORTS")
-def test_index_image_guide(request, v1, maker, services, image_host, target):
-    far = request.getfixturevalue("far_host") if getattr(target, "embedded", False) else None
-    lines = _image_lines(image_host, far)
+@pytest.mark.req("MAKER-INDEX-IMAGE-MAX-BYTES", "MAKER-INDEX-IMAGE-FORMATS", "MAKER-INDEX-IMAGE-MIN-ITEM-PX")
+def test_index_image_guide(v1, maker, services, image_host):
+    lines = _image_lines(image_host)
     with v1_kit.temp_service(v1, services, "img") as service:
         item = v1_kit.index_products(maker, service, [v1_kit.product(pid, url) for pid, (url, _) in lines.items()])
         wanted = {pid: ok for pid, (_, ok) in lines.items()}
         _found_as(v1, service, wanted)
         _counts(maker, item, addCnt=sum(wanted.values()), failCnt=len(wanted) - sum(wanted.values()))
-        if far is not None:
-            mk.expect(maker, far.requests == [], "an image on a refused port must not be fetched")
+
+
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-IMAGE-PORTS")
+def test_index_image_ports(v1, maker, services, image_host, image_port):
+    """画像ガイド: a line whose image URL names port 80, 443, 10000 or 12000 is indexed; one naming another port
+    (the edges' neighbours, 8080, 65535) fails unfetched, although the image host serves the image there."""
+    allowed, refused = port_edges("maker")
+    lines, skipped = {}, []
+    for port in allowed + refused:
+        if image_port(port, required=False) is None:
+            skipped.append(port)
+            continue
+        lines[f"port-{port}"] = (image_host.at_port(image_host.generated(93), port), port in allowed)
+    if not any(ok for _, ok in lines.values()) or all(ok for _, ok in lines.values()):
+        pytest.skip(f"the image host could not listen on enough probe ports (not bound: {skipped})")
+    before = {port: image_host.fetches(port) for port in refused}
+    with v1_kit.temp_service(v1, services, "ports") as service:
+        item = v1_kit.index_products(maker, service, [v1_kit.product(pid, url) for pid, (url, _) in lines.items()])
+        wanted = {pid: ok for pid, (_, ok) in lines.items()}
+        _found_as(v1, service, wanted)
+        _counts(maker, item, addCnt=sum(wanted.values()), failCnt=len(wanted) - sum(wanted.values()))
+        fetched = [port for port in refused if image_host.fetches(port) != before[port]]
+        mk.expect(maker, fetched == [], f"images on refused ports must not be fetched: {fetched}")
 
 
 def _statuses_until_final(maker, service: str, index_id: str) -> list[str]:

@@ -109,6 +109,12 @@ def test_index_list_order(maker, history, field, direction):
     values = [it[field] for it in _items(ex)]
     checks.that(ex, len(values) == len(history.ids) and values == sorted(values, reverse=direction == "desc"),
                 f"items must be sorted by {field} {direction}: {values}")
+    if field in TIMES:
+        checks.that(ex, len(set(values)) == len(values),
+                    f"the history's jobs ran more than a second apart: their {field} values differ: {values}")
+        in_order = history.ids if direction == "asc" else history.ids[::-1]
+        checks.that(ex, [it["id"] for it in _items(ex)] == in_order,
+                    f"{field}:{direction} lists the jobs in {'request' if direction == 'asc' else 'reverse'} order")
 
 
 @pytest.mark.req("MAKER-INDEX-LIST-ORDER")
@@ -124,6 +130,9 @@ def test_index_list_order_default(maker, history):
     values = [it[DEFAULT_FIELD] for it in _items(ex)]
     checks.that(ex, values == sorted(values, reverse=DEFAULT_DIRECTION == "desc"),
                 f"without order the items must be sorted by {DEFAULT_FIELD} {DEFAULT_DIRECTION}: {values}")
+    in_order = history.ids if DEFAULT_DIRECTION == "asc" else history.ids[::-1]
+    checks.that(ex, [it["id"] for it in _items(ex)] == in_order,
+                f"the jobs ran more than a second apart: {DEFAULT_FIELD} {DEFAULT_DIRECTION} fixes their order")
 
 
 @pytest.mark.parametrize("order", ["name:asc", "totalCnt:up", "totalCnt", "totalCnt:asc,addCnt:desc",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import maker_kit as mk
 import pytest
 import v1_kit
@@ -9,7 +13,9 @@ import v1_kit
 from fashion_conformance import checks, contracts
 
 CODE = mk.CODE
-QUOTA = mk.limit("index.daily_quota").value
+QUOTA_LIMIT = mk.limit("index.daily_quota")
+QUOTA = QUOTA_LIMIT.value
+RESET_MARGIN_S = 120  # index times this close to the daily reset are not attributed to a day (clock skew)
 MAX_DOCS = mk.limit("index.max_docs_per_service").value
 PREFIX = contracts.api_info("maker")["prefix"]
 ALIASES = contracts.api_info("maker").get("prefix_aliases", [])
@@ -34,6 +40,30 @@ def test_service_list_fields(v1, maker, idle_service):
     idle = next(it for it in data["items"] if it["service"] == idle_service)
     checks.that(ex, idle["documentCnt"] == 0 and idle["remainInsertCnt"] == QUOTA,
                 f"the never-indexed {idle_service} must have documentCnt 0 and remainInsertCnt {QUOTA}")
+
+
+def _last_reset(now: float) -> float:
+    """The last daily quota reset (index.daily_quota: 00:00 Asia/Tokyo) at or before `now`, as a Unix time."""
+    hour, minute = (int(x) for x in QUOTA_LIMIT.extra["reset"].split(":"))
+    local = datetime.fromtimestamp(now, ZoneInfo(QUOTA_LIMIT.extra["timezone"]))
+    reset = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return (reset if reset <= local else reset - timedelta(days=1)).timestamp()
+
+
+@pytest.mark.req("MAKER-INDEX-REMAIN-COUNT", "MAKER-SERVICE-LIST-REMAIN-RANGE")
+def test_service_list_remain_insert_count(maker, history):
+    """サービス情報: remainInsertCnt is 4 minus the index requests accepted since the last 00:00 Asia/Tokyo, which
+    the index list shows (it lists accepted requests only; failed jobs were accepted too)."""
+    reset = _last_reset(time.time())
+    remain = mk.service_info(maker, history.service)["remainInsertCnt"]
+    items = checks.success(mk.index_list(maker, history.service, order="reservedTime:desc"))["items"]
+    times = [it["reservedTime"] for it in items]
+    if _last_reset(time.time()) != reset or any(abs(t - reset) < RESET_MARGIN_S for t in times):
+        pytest.skip("too close to the daily reset (00:00 Asia/Tokyo) to tell which requests count")
+    today = sum(1 for t in times if t >= reset)
+    mk.expect(maker, remain == QUOTA - today, f"{history.service}: {today} index requests were accepted since "
+                                              f"00:00 Asia/Tokyo, so remainInsertCnt must be {QUOTA - today}, "
+                                              f"not {remain}")
 
 
 @pytest.mark.parametrize("method", ["POST", "DELETE", "PUT"])

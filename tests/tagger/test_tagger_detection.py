@@ -3,6 +3,8 @@ notMatchedObject (E304). Items are recognised by where the suite drew them (tagg
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import tagger_support as ts
 from hypothesis import given
@@ -76,6 +78,26 @@ def test_tags_post_detection_value_keeps_only_its_items(tagger, scene_url, value
     checks.that(ex, set(where) == drawn(value) and len(where) == len(drawn(value)),
                 f"detection [{value}] tags exactly the drawn {value} items {ts.box_names(drawn(value))}; "
                 f"tags located at {ts.box_names(where)} ({where.count(None)} outside every drawn item)")
+
+
+DRAWN_KINDS = [v for v in ts.DETECTION if drawn(v)]
+
+
+@pytest.mark.req("TAGGER-DETECTION-FILTER")
+@pytest.mark.parametrize("values", [*itertools.combinations(DRAWN_KINDS, 2), tuple(DRAWN_KINDS)],
+                         ids=lambda v: "+".join(v))
+def test_tags_post_detection_of_several_values_keeps_each_kind(tagger, scene_url, values):
+    """API > context.detection: a list of values keeps the items of every value listed (not the first or the
+    last only)."""
+    ex, data = scene(tagger, scene_url, list(values))
+    tags = ts.all_tags(data)
+    types, expected = {t for t, _ in tags}, {ts.DETECTION_TYPE[v] for v in values}
+    checks.that(ex, types == expected, f"detection {list(values)} reports items under {sorted(expected)}; "
+                                       f"got types {sorted(types)}")
+    where, wanted = [ts.located(tag) for _, tag in tags], set().union(*(drawn(v) for v in values))
+    checks.that(ex, set(where) == wanted and len(where) == len(wanted),
+                f"detection {list(values)} tags exactly the drawn items {ts.box_names(wanted)}; "
+                f"tags located at {ts.box_names(where)}")
 
 
 @pytest.mark.req("TAGGER-DETECTION-FILTER")

@@ -9,6 +9,7 @@ suite's. Every answer must conform to the response schema (success or fail envel
 
 from __future__ import annotations
 
+import re
 import zlib
 
 import pytest
@@ -43,6 +44,11 @@ def own_image(case_body, image_host) -> dict[str, str]:
     return ts.url_image(image_host.generated(seed, "jpeg"))
 
 
+def _valid_http_fields(case) -> bool:
+    """Whether every header value of the case is a valid HTTP field value (no control character but HTAB)."""
+    return all(not re.search(r"[\x00-\x08\x0a-\x1f\x7f]", str(v)) for v in (case.headers or {}).values())
+
+
 def with_key(case, target) -> None:
     case.headers = {**(case.headers or {}), "x-api-key": target.get("tagger")["api_key"]}
 
@@ -74,6 +80,11 @@ def test_tags_schema_driven_invalid_requests_are_refused_in_envelope(case, targe
     case.validate_response(response, checks=CHECKS)
     if case.method == "HEAD" or response.status_code in (200, 201):
         return  # HEAD answers carry no body; a success was judged by the checks
+    if not _valid_http_fields(case):
+        assert 400 <= response.status_code < 500, (
+            f"a header value with control characters is no valid HTTP message (RFC 9110 field-value): the HTTP layer "
+            f"may refuse it with its own 4xx; got HTTP {response.status_code}: {response.text[:200]}")
+        return
     body = response.json() if response.content else None
     errors = contracts.validate("tagger", "tags", "error", body)
     assert not errors and body["error"]["code"] != 500, (

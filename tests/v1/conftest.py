@@ -1,5 +1,5 @@
 """Fixtures of the AI Fashion v1.0 suite: one registered service ID, a catalog indexed through Maker, a wrong-appKey
-client, and image hosts on ports the image guide refuses."""
+client."""
 
 from __future__ import annotations
 
@@ -54,14 +54,6 @@ def bad_v1(v1):
     client = kit.bad_client(v1)
     yield client
     client.close()
-
-
-@pytest.fixture(scope="session")
-def far_host(target):
-    """An image host on a port outside 80/443/10000-12000 (loopback only: embedded emulator)."""
-    kit.need_embedded(target)
-    with kit.refused_port_host() as host:
-        yield host
 
 
 @pytest.fixture

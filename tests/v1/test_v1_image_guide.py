@@ -3,14 +3,13 @@ images, for detect, tag and (where the image is read again) search by image."""
 
 from __future__ import annotations
 
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import v1_kit as kit
 
 from fashion_conformance import checks
-from fashion_conformance.imagehost.server import ImageHost
+from fashion_conformance.imagehost.server import port_edges
 
 CODE = kit.CODE
 FORMATS = kit.limit("image.formats").value
@@ -20,6 +19,7 @@ DEADLINE_S = kit.limit("image.download_deadline_s").value
 REFUSED_FORMATS = ["webp", "bmp", "tiff"]
 URL_REFUSED = [CODE["InvalidImageURLException"], CODE["InvalidParam"]]  # the guide gives no code for these
 IMAGE_READERS = ["detect", "tag"]
+PORTS_ALLOWED, PORTS_REFUSED = port_edges("v1")
 SEED = 21
 
 
@@ -86,24 +86,26 @@ def test_image_download_deadline(v1, v1_service, image_host, endpoint):
     kit.items_of(timely_ex)
 
 
+@pytest.mark.parametrize("port", PORTS_ALLOWED)
 @pytest.mark.parametrize("endpoint", IMAGE_READERS)
 @pytest.mark.req("V1-IMAGE-PORTS-ALLOWED")
-def test_image_port_allowed(v1, v1_service, image_host, endpoint):
-    url = image_host.generated(SEED)
-    port = kit.explicit_port(url)
-    if port is None:
-        pytest.skip("the image host URL names no port")
-    assert kit.port_allowed(port), f"the image host must listen on an allowed port, not {port}"
-    kit.items_of(_read(v1, endpoint, v1_service, url))
+def test_image_port_allowed(v1, v1_service, image_host, image_port, endpoint, port):
+    """Input Image Guide: an image URL naming port 80, 443, 10000 or 12000 (the rule's edges) is fetched."""
+    image_port(port)
+    kit.items_of(_read(v1, endpoint, v1_service, image_host.at_port(image_host.generated(SEED), port)))
 
 
+@pytest.mark.parametrize("port", PORTS_REFUSED)
 @pytest.mark.parametrize("endpoint", IMAGE_READERS)
 @pytest.mark.req("V1-IMAGE-PORTS-REFUSED")
-def test_image_port_refused(v1, v1_service, far_host, endpoint):
-    far_host.reset_counters()
-    ex = _read(v1, endpoint, v1_service, far_host.generated(SEED))
+def test_image_port_refused(v1, v1_service, image_host, image_port, endpoint, port):
+    """Input Image Guide: an image URL naming any other port (the edges' neighbours, 8080, 65535) is refused
+    unfetched, although the image host serves the image there."""
+    image_port(port)
+    before = image_host.fetches(port)
+    ex = _read(v1, endpoint, v1_service, image_host.at_port(image_host.generated(SEED), port))
     kit.error_in(ex, URL_REFUSED)
-    checks.that(ex, far_host.requests == [], f"port {far_host.port} must not be fetched at all")
+    checks.that(ex, image_host.fetches(port) == before, f"port {port} must not be fetched at all")
 
 
 @pytest.mark.parametrize("endpoint", IMAGE_READERS)
@@ -160,21 +162,18 @@ def test_search_image_linked_image_format(v1, v1_service, image_host):
 
 
 @pytest.mark.req("V1-SEARCH-IMAGE-URL-45050")
-def test_search_image_linked_image_gone(v1, v1_service, target):
-    kit.need_embedded(target)
-    with ImageHost() as host:
-        link = _link_of(v1, v1_service, host.generated(SEED))
+def test_search_image_linked_image_gone(v1, v1_service, image_host):
+    """Search by Image > Error Codes: the image behind the link is read again; gone (404) it is -45050."""
+    link = _link_of(v1, v1_service, image_host.put("vanishes.jpeg", kit.generated_bytes(SEED, "jpeg")))
+    image_host.remove("vanishes.jpeg")
     checks.error(_search(v1, v1_service, link), CODE["InvalidImageURLException"])
 
 
 @pytest.mark.req("V1-SEARCH-IMAGE-TIMEOUT-45060")
-def test_search_image_linked_image_stalls(v1, v1_service, target):
-    kit.need_embedded(target)
-    with ImageHost() as host:
-        port = host.port
-        link = _link_of(v1, v1_service, host.generated(SEED))
-    with socket.socket() as silent:  # accepts connections (kernel backlog) and never answers
-        silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        silent.bind(("127.0.0.1", port))
-        silent.listen()
-        checks.error(_search(v1, v1_service, link), CODE["ImageTimeoutError"])
+def test_search_image_linked_image_stalls(v1, v1_service, image_host):
+    """Search by Image > Error Codes: the image behind the link, read again, now takes longer than the 3 s
+    download deadline (Input Image Guide): -45060."""
+    data = kit.generated_bytes(SEED, "jpeg")
+    link = _link_of(v1, v1_service, image_host.put("stalls.jpeg", data))
+    image_host.put("stalls.jpeg", data, delay=DEADLINE_S * 1.5)
+    checks.error(_search(v1, v1_service, link), CODE["ImageTimeoutError"])

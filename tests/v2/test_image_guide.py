@@ -2,19 +2,19 @@
 ports, unreachable URLs, the 20 px minimum item; and the image errors of the search by link (E215).
 
 Sources: nhn-ai-fashion-v2.0-api-guide.ko.txt / API 공통 정보 > 이미지 가이드, and each endpoint's 오류 코드.
-The suite's image host serves every image; tricks that need loopback run only against the embedded emulator.
+The suite's image host serves every image (also on the port rule's edge ports); only the closed-port case
+needs the embedded emulator.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 import pytest
 
 from fashion_conformance import checks
 from fashion_conformance.imagehost import factory
-from fashion_conformance.imagehost.server import ImageHost
+from fashion_conformance.imagehost.server import port_edges
 
 from . import helpers as h
 
@@ -33,6 +33,7 @@ DEADLINE_S = h.lim("image.download_deadline_s").value
 ACCEPTED = [f.lower() for f in h.lim("image.formats").value]
 UNSUPPORTED = ("webp", "bmp", "tiff")
 ENDPOINTS = ("detect", "tag", "search.image")
+PORTS_ALLOWED, PORTS_REFUSED = port_edges("v2")
 REQ = {  # endpoint -> its own requirement per image error
     "detect": {
         "format": "V2-DETECT-FORMAT-45040",
@@ -68,12 +69,6 @@ def by_file(v2, service: str, data: bytes, name: str):
 
 def per_endpoint(kind: str, *reqs: str) -> list:
     return [pytest.param(ep, marks=pytest.mark.req(*reqs, REQ[ep][kind]), id=ep) for ep in ENDPOINTS]
-
-
-@pytest.fixture
-def loopback(target) -> None:
-    if not getattr(target, "embedded", False):
-        pytest.skip("needs a target that reaches the suite's loopback servers (embedded emulator)")
 
 
 # ---------------------------------------------------------------- formats
@@ -200,27 +195,24 @@ def test_image_download_within_deadline(slow_answers, endpoint):
 
 @pytest.mark.req("V2-IMAGE-PORTS-ALLOWED")
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_image_port_allowed(v2, catalog, image_host, endpoint):
-    url = image_host.generated(340, "png")
-    port = urlsplit(url).port
-    if port is None:
-        pytest.skip("the image host URL names no explicit port")
-    checks.success(by_url(v2, catalog.service, endpoint, url))
-
-
-@pytest.fixture(scope="module")
-def other_port_host():
-    """An image host on a port outside 80, 443 and 10000-12000."""
-    host = ImageHost(bind=f"127.0.0.1:{h.free_port(9000, 9999)}").start()
-    yield host
-    host.stop()
+@pytest.mark.parametrize("port", PORTS_ALLOWED)
+def test_image_port_allowed(v2, catalog, image_host, image_port, endpoint, port):
+    """이미지 가이드: an image URL naming port 80, 443, 10000 or 12000 (the rule's edges) is fetched."""
+    image_port(port)
+    checks.success(by_url(v2, catalog.service, endpoint, image_host.at_port(image_host.generated(340, "png"), port)))
 
 
 @pytest.mark.req("V2-IMAGE-PORTS-REFUSED")
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_image_port_refused(v2, catalog, loopback, other_port_host, endpoint):
-    ex = by_url(v2, catalog.service, endpoint, other_port_host.generated(341, "png"))
-    h.expect_code_in(ex, [BAD_URL, INVALID], f"an image URL on port {other_port_host.port} is refused")
+@pytest.mark.parametrize("port", PORTS_REFUSED)
+def test_image_port_refused(v2, catalog, image_host, image_port, endpoint, port):
+    """이미지 가이드: any other port (the edges' neighbours, 8080, 65535) is refused unfetched, although the image
+    host serves the image there."""
+    image_port(port)
+    before = image_host.fetches(port)
+    ex = by_url(v2, catalog.service, endpoint, image_host.at_port(image_host.generated(341, "png"), port))
+    h.expect_code_in(ex, [BAD_URL, INVALID], f"an image URL on port {port} is refused")
+    checks.that(ex, image_host.fetches(port) == before, f"port {port} must not be fetched at all")
 
 
 @pytest.mark.parametrize("endpoint", per_endpoint("url", "V2-IMAGE-UNREACHABLE"))
@@ -274,24 +266,27 @@ def test_image_small_item_not_searched(v2, catalog, image_host):
 # ---------------------------------------------------------------- search by link: the image behind it (E215)
 
 
-def _swap_too_large(server: h.MutableImage, png: bytes) -> None:
-    server.body = factory.pad_to_size(png, "png", MAX_BYTES.extra["reject_from"])
+NAME = "v2-link-target.png"  # the image behind the link; each swap serves something else under its URL
 
 
-def _swap_format(server: h.MutableImage, png: bytes) -> None:
-    server.body = factory.product_image(350, fmt="webp")
+def _swap_too_large(image_host, png: bytes) -> None:
+    image_host.put(NAME, factory.pad_to_size(png, "png", MAX_BYTES.extra["reject_from"]))
 
 
-def _swap_gone(server: h.MutableImage, png: bytes) -> None:
-    server.status = 404
+def _swap_format(image_host, png: bytes) -> None:
+    image_host.put(NAME, factory.product_image(350, fmt="webp"))
 
 
-def _swap_slow(server: h.MutableImage, png: bytes) -> None:
-    server.delay = DEADLINE_S + 1.5
+def _swap_gone(image_host, png: bytes) -> None:
+    image_host.remove(NAME)
 
 
-def _swap_blank(server: h.MutableImage, png: bytes) -> None:
-    server.body = factory.encode(factory.render(320, 320, []), "png")
+def _swap_slow(image_host, png: bytes) -> None:
+    image_host.put(NAME, png, delay=DEADLINE_S + 1.5)
+
+
+def _swap_blank(image_host, png: bytes) -> None:
+    image_host.put(NAME, factory.encode(factory.render(320, 320, []), "png"))
 
 
 @pytest.mark.parametrize(
@@ -313,11 +308,12 @@ def _swap_blank(server: h.MutableImage, png: bytes) -> None:
         ),
     ],
 )
-def test_search_link_image_changed_after_detect(v2, catalog, loopback, swap, expected):
+def test_search_link_image_changed_after_detect(v2, catalog, image_host, swap, expected):
+    """E215: search by link reads the image behind the link again, so its image errors are those of the image
+    now served under the URL detect saw (through the image host: any target)."""
     png = factory.product_image(351, fmt="png")
-    with h.MutableImage(png) as server:
-        ex = v2.call("detect", path={"serviceName": catalog.service}, params={"path": server.url})
-        link = checks.success(ex)["items"][0]["link"]
-        swap(server, png)
-        ex = v2.call("search.link", path={"serviceName": catalog.service}, params={"link": link, "limit": 5})
-        checks.error(ex, expected)
+    ex = v2.call("detect", path={"serviceName": catalog.service}, params={"path": image_host.put(NAME, png)})
+    link = checks.success(ex)["items"][0]["link"]
+    swap(image_host, png)
+    ex = v2.call("search.link", path={"serviceName": catalog.service}, params={"link": link, "limit": 5})
+    checks.error(ex, expected)

@@ -7,6 +7,7 @@ outcomes the suite knows.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ ORDER_FIELDS = h.lim("index.list.order_fields").value
 DIRECTIONS = h.lim("index.list.order_directions").value
 STATUSES = h.lim("index.statuses").value
 STATUSES_PARAM = h.lim("index.list.statuses_param").value
+TIME_FIELDS = [f for f in ORDER_FIELDS if f.endswith("Time")]
+JOB_GAP_S = 1.05  # more than the one-second resolution of the index times
 SHARED = (
     "id",
     "filename",
@@ -50,8 +53,8 @@ class History:
 
 @pytest.fixture(scope="module")
 def history(request, v2, image_host, services) -> History:
-    """Five indexes run one after another: adds, an update and an add (CSV), a delete and a failed disable,
-    every line failed, and four adds."""
+    """Five indexes run one after another, more than a second apart (so their times differ and follow request
+    order): adds, an update and an add (CSV), a delete and a failed disable, every line failed, and four adds."""
     require_destructive(request)
     name = create_service(v2, services, "hist")
     p = [h.Product(f"h{i}", image_host.generated(600 + i), name=f"history {i}") for i in range(9)]
@@ -74,6 +77,8 @@ def history(request, v2, image_host, services) -> History:
     ]
     expected, statuses = {}, {}
     for i, (fmt, data, counts, status) in enumerate(runs):
+        if i:
+            time.sleep(JOB_GAP_S)  # times are whole seconds: each index starts after the previous one's second
         detail = h.index_and_wait(v2, name, data, fmt=fmt, filename=f"history-{i}.{fmt}")
         h.expect_counts(detail, counts, f"history index {i}")
         checks.that(v2.history[-1], detail["status"] == status, f"history index {i} ends {status}")
@@ -174,6 +179,10 @@ def test_index_list_order(v2, history, field, direction):
     checks.that(
         ex, values == sorted(values, reverse=direction == "desc"), f"items sorted by {field} {direction}"
     )
+    if field in TIME_FIELDS:
+        checks.that(ex, len(set(values)) == len(values), f"the indexes ran over a second apart: {field} {values}")
+        in_order = list(history.expected) if direction == "asc" else list(history.expected)[::-1]
+        checks.that(ex, ids(ex) == in_order, f"{field}:{direction} lists the indexes in (reverse) request order")
 
 
 @pytest.mark.req("V2-INDEX-LIST-ORDER-DEFAULT")
@@ -183,6 +192,7 @@ def test_index_list_default_order(v2, history):
     checks.that(
         ex, times == sorted(times, reverse=True), f"without order: requestedTime descending ({times})"
     )
+    checks.that(ex, ids(ex) == list(history.expected)[::-1], "without order: the newest index first")
 
 
 @pytest.mark.req("V2-INDEX-LIST-ORDER-INVALID")

@@ -473,6 +473,40 @@ CATALOG: tuple[Fault, ...] = (
       "'either side')", ("V1-IMAGE-MIN-ITEM-PX-ONE-SIDE",), ("detect", "tag"),
       response=rw.drop_thin_items(contracts.limit("v1", "image.min_item_px").value)),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
+    F("v1-ports-upper-open", "v1", "the port rule checks only port >= 10000: image URLs on 12001-65535 fetched",
+      ("V1-IMAGE-PORTS-REFUSED",), IMAGE_ENDPOINTS["v1"], request=rw.images(rw.above_allowed_port)),
+    F("v2-ports-upper-open", "v2", "the port rule checks only port >= 10000: image URLs on 12001-65535 fetched",
+      ("V2-IMAGE-PORTS-REFUSED",), IMAGE_ENDPOINTS["v2"], request=rw.images(rw.above_allowed_port)),
+    F("maker-index-ports-upper-open", "maker", "the port rule checks only port >= 10000: index images on "
+      "12001-65535 fetched", ("MAKER-INDEX-IMAGE-PORTS",), ("index.create",),
+      request=rw.images(rw.above_allowed_port)),
+    F("v1-ports-edge-refused", "v1", "the port rule with exclusive bounds: image URLs on 80, 443, 10000, 12000 "
+      "refused", ("V1-IMAGE-PORTS-ALLOWED",), IMAGE_ENDPOINTS["v1"], request=rw.images(rw.edge_ports_refused)),
+    F("v2-ports-edge-refused", "v2", "the port rule with exclusive bounds: image URLs on 80, 443, 10000, 12000 "
+      "refused", ("V2-IMAGE-PORTS-ALLOWED",), IMAGE_ENDPOINTS["v2"], request=rw.images(rw.edge_ports_refused)),
+    F("maker-index-ports-edge-refused", "maker", "the port rule with exclusive bounds: index images on 80, 443, "
+      "10000, 12000 not fetched", ("MAKER-INDEX-IMAGE-PORTS",), ("index.create",),
+      request=rw.images(rw.edge_ports_refused)),
+    F("v2-index-list-order-ignored", "v2", "the order parameter of the index list dropped",
+      ("V2-INDEX-LIST-ORDER", "V2-INDEX-LIST-ORDER-INVALID"), ("index.list",),
+      request=rw.drop_params(lambda k: k == "order")),
+    F("v2-index-list-time-asc-as-desc", "v2", "index list ordered by a time field ascending answered descending",
+      ("V2-INDEX-LIST-ORDER",), ("index.list",), request=rw.time_order_reversed("v2")),
+    F("maker-index-list-time-asc-as-desc", "maker", "index list ordered by a time field ascending answered "
+      "descending", ("MAKER-INDEX-LIST-ORDER",), ("index.list",), request=rw.time_order_reversed("maker")),
+    F("maker-remain-ignores-failed-jobs", "maker", "remainInsertCnt not lowered by accepted requests whose job "
+      "failed", ("MAKER-INDEX-REMAIN-COUNT",), ("index.list", "service.list"),
+      response=rw.remain_counts_finished_only),
+    F("v1-search-image-stale-copy", "v1", "search by image answers from the copy detect read: the linked image "
+      "gone or slow is no error", ("V1-SEARCH-IMAGE-URL-45050", "V1-SEARCH-IMAGE-TIMEOUT-45060"), ("search.image",),
+      response=rw.stale_image_copy("v1", ("InvalidImageURLException", "ImageTimeoutError"))),
+    F("v2-search-link-stale-copy", "v2", "search by link answers from the copy detect read: the linked image grown, "
+      "in another format or without items is no error", ("V2-SEARCH-LINK-TOO-LARGE-45020",
+      "V2-SEARCH-LINK-FORMAT-45040", "V2-SEARCH-LINK-NO-ITEM-45070"), ("search.link",),
+      response=rw.stale_image_copy("v2", ("ImageTooLargeException", "InvalidImageFormatException",
+                                          "NoDetectedFashionItems"))),
+    F("tagger-detection-last-only", "tagger", "context.detection read as its last value only",
+      ("TAGGER-DETECTION-FILTER",), request=rw.tagger_detection_last_only),
 )
 
 BY_NAME: dict[str, Fault] = {f.name: f for f in CATALOG}

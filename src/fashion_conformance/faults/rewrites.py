@@ -392,3 +392,84 @@ def drop_thin_items(min_px: int, image_param: str = "path") -> Callable[[Req, Re
         edit_data(edit)(req, resp, ctx)
 
     return rewrite
+
+
+# lazy port rules (issue 11)
+
+
+def above_allowed_port(url: str, ctx: Context) -> str:
+    """A port rule that checks only the lower bound: a URL naming a port above every allowed one (12001-65535)
+    relayed through the proxy's own (allowed) port, so the target fetches it."""
+    port = urlsplit(url).port
+    return ctx.relay(url) if port is not None and port > max(_allowed_ports()) else url
+
+
+REFUSED_PORT = 1  # a port the image guide refuses (tcpmux): the target refuses the URL without a connection
+
+
+def edge_ports_refused(url: str, ctx: Context) -> str:
+    """A port rule with exclusive bounds and no single ports: a URL naming 80, 443 or either end of a range is
+    moved to a refused port, so the target refuses it as it refuses any other port."""
+    parts = urlsplit(url)
+    edges = {e for entry in contracts.limit("v2", "image.allowed_ports").value
+             for e in (entry if isinstance(entry, list) else [entry])}
+    if parts.port not in edges:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return urlunsplit(parts._replace(netloc=f"{host}:{REFUSED_PORT}"))
+
+
+def time_order_reversed(api: str) -> Callable[[Req, Context], None]:
+    """An index list that sorts time fields one way only: `order=<time field>:asc` answered as `:desc`."""
+    times = [f for f in contracts.limit(api, "index.list.order_fields").value if f.endswith("Time")]
+
+    def edit(key: str, value: str) -> str:
+        field, _, direction = value.partition(":")
+        return f"{field}:desc" if key == "order" and field in times and direction == "asc" else value
+
+    return lambda req, ctx: req.edit_params(edit)
+
+
+def remain_counts_finished_only(req: Req, resp: Resp, ctx: Context) -> None:
+    """Maker's remainInsertCnt spent only by jobs that did not fail: the failed jobs the index list shows (noted
+    in ctx.state) are given back in the services info."""
+    body = resp.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return
+    failed: dict[str, set] = ctx.state.setdefault("failed_jobs", {})
+    items = [it for it in data.get("items") or () if isinstance(it, dict)]
+    if req.endpoint == "index.list":
+        for it in items:
+            if it.get("status") == "failed":
+                failed.setdefault(str(it.get("service")), set()).add(it.get("id"))
+        return
+    quota = contracts.limit("maker", "index.daily_quota").value
+    for it in items:
+        back = len(failed.get(str(it.get("service")), ()))
+        if back and isinstance(it.get("remainInsertCnt"), int):
+            it["remainInsertCnt"] = min(quota, it["remainInsertCnt"] + back)
+    resp.set_json(body)
+
+
+def stale_image_copy(api: str, messages: tuple[str, ...]) -> Callable[[Req, Resp, Context], None]:
+    """Search by link answered from the copy detect read: the image errors (`messages`) of reading the linked
+    image again turned into an empty success."""
+    codes = {code for code, info in contracts.codes(api).items() if info.message in messages}
+
+    def rewrite(req: Req, resp: Resp, ctx: Context) -> None:
+        if result_code(resp) in codes:
+            nhn_success(resp, api, {"query": "", "totalCount": 0, "items": []})
+
+    return rewrite
+
+
+def tagger_detection_last_only(req: Req, ctx: Context) -> None:
+    """A Tagger that reads one detection value: context.detection cut to its last value."""
+    body = req.json()
+    context = body.get("context") if isinstance(body, dict) else None
+    detection = context.get("detection") if isinstance(context, dict) else None
+    if isinstance(detection, list) and len(detection) > 1:
+        context["detection"] = detection[-1:]
+        req.set_json(body)

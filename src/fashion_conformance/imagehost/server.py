@@ -10,12 +10,17 @@ Routes; every option travels in the query string, so any URL can be handed to a 
 Delivery options on every answering route: delay (s before the status line), trickle (s over which the body is
 spread in small chunks), status (/f and /g), length (exact | absent: chunked | lie: half the real length |
 huge: far above the real length). Every response closes the connection.
+
+Besides its own port the host can listen on further ports for a while (`on_port`), serving the same routes there,
+so the port rule of the image guide can be probed at its edges (`port_edges`). The URL of such a port is
+`http://<bind host>:<port>` for a loopback host, or `port_url` (a template with `{port}`) for a public one.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import errno
 import logging
 import math
@@ -24,7 +29,9 @@ import re
 import socket
 import struct
 import threading
+import time
 from collections import OrderedDict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from http import HTTPStatus
 from pathlib import Path
@@ -79,6 +86,31 @@ def fetchable_ports() -> list[int]:
     """Every port of the explicit-port ranges the image guide allows (contracts v1 `image.allowed_ports`)."""
     allowed = contracts.limit("v1", "image.allowed_ports").value
     return [p for entry in allowed if isinstance(entry, list) for p in range(entry[0], entry[1] + 1)]
+
+
+PROBE_PORTS_REFUSED = (8080, 65535)  # common refused ports probed besides the neighbours of the allowed ones
+PORT_BUSY_WAIT_S = 10.0  # on_port: how long a busy port is retried (another run may hold it for one test)
+
+
+def _allowed_entries(api: str) -> list:
+    return contracts.limit(api, "image.allowed_ports").value
+
+
+def port_allowed(port: int, api: str = "v1") -> bool:
+    """Whether the image guide of `api` lets an image URL name `port` explicitly."""
+    return any(e[0] <= port <= e[1] if isinstance(e, list) else port == e for e in _allowed_entries(api))
+
+
+def port_edges(api: str = "v1") -> tuple[list[int], list[int]]:
+    """(allowed, refused) ports at the edges of the image guide's port rule (contracts `image.allowed_ports`):
+    each single port and both ends of each range are allowed; their outer neighbours, 8080 and 65535 are not."""
+    allowed, near = [], []
+    for entry in _allowed_entries(api):
+        low, high = (entry[0], entry[1]) if isinstance(entry, list) else (entry, entry)
+        allowed += [low] if low == high else [low, high]
+        near += [low - 1, high + 1]
+    refused = sorted({p for p in [*near, *PROBE_PORTS_REFUSED] if 0 < p <= 65535 and not port_allowed(p, api)})
+    return sorted(set(allowed)), refused
 
 
 def _number(raw: str, name: str) -> float:
@@ -218,11 +250,17 @@ async def _sleep_until(deadline: float) -> None:
 class ImageHost:
     """HTTP/1.1 image server for tests and load runs; see the module docstring for its routes."""
 
-    def __init__(self, bind: str = "127.0.0.1:0", public_url: str | None = None):
+    def __init__(self, bind: str = "127.0.0.1:0", public_url: str | None = None, port_url: str | None = None):
         self._host, self._port = _parse_bind(bind)
         self._public_url = public_url.rstrip("/") if public_url else None
+        if port_url is not None and "{port}" not in port_url:
+            raise ValueError("port_url must contain {port}")
+        self._port_url = port_url.rstrip("/") if port_url else None
+        self._extra: dict[int, asyncio.Server] = {}
+        self._fetches: dict[int, int] = {}
         self._lock = threading.Lock()
         self._files: dict[str, tuple[bytes, str]] = {}
+        self._file_delivery: dict[str, Delivery] = {}
         self._generated: OrderedDict[GenSpec, bytes] = OrderedDict()
         self._generated_bytes = 0
         self._connections = 0
@@ -296,11 +334,16 @@ class ImageHost:
     async def _close(self) -> None:
         assert self._server is not None
         self._server.close()
+        for extra in self._extra.values():
+            extra.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._server.wait_closed()
+        for extra in self._extra.values():
+            await extra.wait_closed()
+        self._extra.clear()
 
     # addresses and content
 
@@ -317,15 +360,85 @@ class ImageHost:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self.port}"
 
-    def put(self, name: str, data: bytes, content_type: str | None = None) -> str:
-        """Serve `data` at /f/<name> (replacing an earlier file); returns its plain URL."""
+    def port_base(self, port: int) -> str | None:
+        """The URL base by which the target reaches this host on `port`: `port_url` with the port, or the loopback
+        address for a host without a public URL; None when the host is public and no `port_url` names other ports."""
+        if self._port_url:
+            return self._port_url.replace("{port}", str(port))
+        if self._public_url:
+            return None
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{port}"
+
+    def at_port(self, url: str, port: int) -> str:
+        """`url` (one of this host's URLs) as served on `port` (see on_port)."""
+        base = self.port_base(port)
+        if base is None or not url.startswith(self.base_url):
+            raise ValueError(f"no URL of this host on port {port}")
+        return base + url[len(self.base_url):]
+
+    @contextlib.contextmanager
+    def on_port(self, port: int, busy_wait_s: float = PORT_BUSY_WAIT_S) -> Iterator[str]:
+        """Also listen on `port` (bind host) while the block runs; yields the URL base for that port. A port in use
+        is retried for `busy_wait_s`; OSError when it cannot be bound (in use, or privileged), LookupError when no
+        URL reaches this host on it (a public host without `port_url`)."""
+        base = self.port_base(port)
+        if base is None:
+            raise LookupError("the image host's public_url names one port; [image_host] port_url names the others")
+        if self._loop is None:
+            raise RuntimeError("ImageHost not started")
+        if port == self.port:
+            yield base
+            return
+        deadline = time.monotonic() + busy_wait_s
+        while True:
+            try:
+                server = asyncio.run_coroutine_threadsafe(self._listen_extra(port), self._loop).result(timeout=30)
+                break
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        try:
+            yield base
+        finally:
+            asyncio.run_coroutine_threadsafe(self._close_extra(port, server), self._loop).result(timeout=30)
+
+    async def _listen_extra(self, port: int) -> asyncio.Server:
+        server = await asyncio.start_server(self._serve, self._host, port, limit=HEAD_LIMIT)
+        self._extra[port] = server
+        return server
+
+    async def _close_extra(self, port: int, server: asyncio.Server) -> None:
+        self._extra.pop(port, None)
+        server.close()
+        await server.wait_closed()
+
+    def fetches(self, port: int) -> int:
+        """Requests received on `port` since start or reset_counters()."""
+        with self._lock:
+            return self._fetches.get(port, 0)
+
+    def put(
+        self, name: str, data: bytes, content_type: str | None = None, *, delay: float = 0, trickle: float = 0
+    ) -> str:
+        """Serve `data` at /f/<name> (replacing an earlier file); returns its plain URL. `delay` and `trickle` apply
+        to requests of the plain URL too (so a URL handed out earlier can turn slow)."""
         if not NAME_RE.fullmatch(name):
             raise ValueError("name must be 1..128 characters of [A-Za-z0-9._-], not starting with . _ or -")
         if content_type is not None and not HEADER_VALUE_RE.fullmatch(content_type):
             raise ValueError("content_type must be printable ASCII")
+        delivery = Delivery(delay=delay, trickle=trickle)
         with self._lock:
             self._files[name] = (bytes(data), content_type or content_type_for(name))
+            self._file_delivery[name] = delivery
         return self.url(name)
+
+    def remove(self, name: str) -> None:
+        """Stop serving /f/<name>: its URL answers 404 from now on."""
+        with self._lock:
+            self._files.pop(name, None)
+            self._file_delivery.pop(name, None)
 
     def url(
         self, name: str, *, delay: float = 0, trickle: float = 0, status: int = 200, length: str = "exact"
@@ -401,6 +514,7 @@ class ImageHost:
         with self._lock:
             self._connections = 0
             self._requests.clear()
+            self._fetches.clear()
 
     # serving
 
@@ -429,8 +543,11 @@ class ImageHost:
             return
         method, target = parts[0], parts[1]
         split = urlsplit(target)
+        sockname = writer.get_extra_info("sockname")
+        local_port = sockname[1] if isinstance(sockname, tuple) and len(sockname) >= 2 else 0
         with self._lock:
             self._requests.append(split.path)
+            self._fetches[local_port] = self._fetches.get(local_port, 0) + 1
         if split.path == "/hang":
             while await reader.read(HEAD_LIMIT):  # never answer; end when the client leaves (or at stop)
                 pass
@@ -447,6 +564,11 @@ class ImageHost:
             params = dict(parse_qsl(split.query, keep_blank_values=True))
             delivery = Delivery.from_query(params)
             answer = await self._answer(split.path, params, delivery)
+            if split.path.startswith("/f/") and not {"delay", "trickle"} & params.keys():
+                with self._lock:
+                    stored = self._file_delivery.get(split.path[3:])
+                if stored is not None:
+                    delivery = Delivery(stored.delay, stored.trickle, delivery.status, delivery.length)
         except _HTTPError as exc:
             answer, delivery = _text(exc.status, str(exc)), Delivery()
         except ValueError as exc:
