@@ -21,7 +21,7 @@ from fashion_conformance import checks, filters
 from fashion_conformance.imagehost import factory
 
 from . import helpers as h
-from .conftest import DUPLICATES, SEARCH_KINDS, VALUES
+from .conftest import DUPLICATES, SEARCH_KINDS, VALUES, wire
 
 pytestmark = pytest.mark.destructive
 
@@ -153,28 +153,60 @@ def test_search_min_similarity_any_valid_value(search, catalog, value, kind):
     check_results(search(kind, limit=50, minSimilarity=value), catalog, limit=50, min_similarity=value)
 
 
-@pytest.mark.parametrize(
-    "kind",
-    kinds(
-        "V2-SEARCH-INCLUDE-DUPLICATES-VALUES", "V2-SEARCH-DEDUP-DEFAULT", "V2-SEARCH-INCLUDE-DUPLICATES-TRUE"
-    ),
-)
-def test_search_include_duplicates_values(search, catalog, kind):
-    counts = {}
-    for value in (None, False, True):
-        params = {"limit": LIMIT.max} | ({} if value is None else {"includeDuplicates": value})
-        ex = search(kind, product_id="p0", **params) if kind == "product" else search(kind, **params)
-        items = check_results(ex, catalog, limit=LIMIT.max)
-        ids = [it["productId"] for it in items]
-        if value is not True:
-            checks.that(
-                ex, len(ids) == len(set(ids)), "without includeDuplicates=true no productId appears twice"
-            )
-        counts[value] = (len(items), ex)
+SAME_IMAGE = ("p0", *DUPLICATES)  # three catalog products indexed with one image (conftest)
+
+
+@pytest.fixture(scope="module")
+def same_image_link(v2, catalog) -> str:
+    """The link of the garment in the image that p0 and the DUPLICATES share."""
+    ex = v2.call("detect", path={"serviceName": catalog.service}, params={"path": catalog.products["p0"].imageUrl})
+    items = checks.success(ex)["items"]
+    checks.that(ex, len(items) >= 1, "detect finds the garment of a catalog product image")
+    return items[0]["link"]
+
+
+def same_image_search(v2, catalog, link: str, kind: str, include: bool | None):
+    """A search (limit 200) by the shared image of SAME_IMAGE: by p0's id, by its item link, or by its URL."""
+    params = [("limit", LIMIT.max)] + ([] if include is None else [("includeDuplicates", wire(include))])
+    svc = {"serviceName": catalog.service}
+    if kind == "product":
+        return v2.call("search.product", path=svc | {"productId": "p0"}, params=params)
+    if kind == "link":
+        return v2.call("search.link", path=svc, params=[("link", link), *params])
+    fields = h.form(imageUrl=catalog.products["p0"].imageUrl, **{k: str(v) for k, v in params})
+    return v2.call("search.image", path=svc, files=fields)
+
+
+@pytest.mark.parametrize("kind", kinds("V2-SEARCH-DEDUP-DEFAULT"))
+@pytest.mark.parametrize("include", [None, False], ids=["omitted", "false"])
+def test_search_dedup_same_image_once(v2, catalog, same_image_link, kind, include):
+    """includeDuplicates omitted or false removes duplicate images (v2 guide, 유사 이미지 상품 추천 > URL Parameter):
+    of the three products indexed with the query's image, at most one comes back; by link and by image, where that
+    image is the best match, exactly one. No productId appears twice."""
+    ex = same_image_search(v2, catalog, same_image_link, kind, include)
+    ids = [it["productId"] for it in check_results(ex, catalog, limit=LIMIT.max)]
+    checks.that(ex, len(ids) == len(set(ids)), f"no productId appears twice: {ids}")
+    kept = [pid for pid in ids if pid in SAME_IMAGE]
     checks.that(
-        counts[True][1],
-        counts[True][0] >= counts[False][0],
-        f"includeDuplicates=true never returns fewer items ({counts[True][0]}) than false ({counts[False][0]})",
+        ex,
+        len(kept) <= 1 if kind == "product" else len(kept) == 1,
+        f"{SAME_IMAGE} share one image, so {'at most' if kind == 'product' else 'exactly'} one of them comes back "
+        f"without includeDuplicates=true; got {kept}",
+    )
+
+
+@pytest.mark.parametrize("kind", kinds("V2-SEARCH-INCLUDE-DUPLICATES-TRUE", "V2-SEARCH-INCLUDE-DUPLICATES-VALUES"))
+def test_search_include_duplicates_true_keeps_same_image(v2, catalog, same_image_link, kind):
+    """includeDuplicates=true keeps duplicate images: the products indexed with the query's image, its best matches,
+    all come back (by product id: the two other than p0 itself)."""
+    ex = same_image_search(v2, catalog, same_image_link, kind, True)
+    ids = {it["productId"] for it in check_results(ex, catalog, limit=LIMIT.max)}
+    want = set(DUPLICATES) if kind == "product" else set(SAME_IMAGE)
+    checks.that(
+        ex,
+        want <= ids,
+        f"with includeDuplicates=true the products sharing the query's image {sorted(want)} all come back; "
+        f"got {sorted(ids & set(SAME_IMAGE))}",
     )
 
 

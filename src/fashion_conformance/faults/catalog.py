@@ -304,9 +304,9 @@ CATALOG: tuple[Fault, ...] = (
     F("v1-threshold-ignored", "v1", "threshold dropped before forwarding",
       ("V1-SEARCH-THRESHOLD-FILTER", "V1-SEARCH-THRESHOLD-RANGE"), SEARCHES["v1"],
       request=rw.drop_params(lambda k: k == "threshold")),
-    F("v2-dedup-broken", "v2", "includeDuplicates forced to true",
-      ("V2-SEARCH-DEDUP-DEFAULT", "V2-SEARCH-INCLUDE-DUPLICATES-VALUES"), SEARCHES["v2"],
-      request=rw.set_params(includeDuplicates="true")),
+    F("v2-dedup-broken", "v2", "includeDuplicates omitted or false sent as true: duplicate images never removed",
+      ("V2-SEARCH-DEDUP-DEFAULT",), SEARCHES["v2"],
+      request=rw.param_replaced("includeDuplicates", (None, "false"), "true")),
     F("v2-lang-ignored", "v2", "tag lang forced to en", ("V2-TAG-LANG-LABELS", "V2-TAG-LANG-INVALID"), ("tag",),
       request=rw.map_param("lang", lambda v: "en")),
     F("v1-lang-ignored", "v1", "tag lang forced to en", ("V1-TAG-LANG-LABELS", "V1-TAG-LANG-INVALID"), ("tag",),
@@ -472,6 +472,9 @@ CATALOG: tuple[Fault, ...] = (
     F("v1-detect-thin-dropped", "v1", "items with one side of 20 px or less dropped (the 'both sides' rule read as "
       "'either side')", ("V1-IMAGE-MIN-ITEM-PX-ONE-SIDE",), ("detect", "tag"),
       response=rw.drop_thin_items(contracts.limit("v1", "image.min_item_px").value)),
+    F("v2-dedup-include-ignored", "v2", "includeDuplicates=true sent as false: duplicate images always removed",
+      ("V2-SEARCH-INCLUDE-DUPLICATES-TRUE",), SEARCHES["v2"],
+      request=rw.map_param("includeDuplicates", lambda v: "false" if v == "true" else v)),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
     F("v1-ports-upper-open", "v1", "the port rule checks only port >= 10000: image URLs on 12001-65535 fetched",
       ("V1-IMAGE-PORTS-REFUSED",), IMAGE_ENDPOINTS["v1"], request=rw.images(rw.above_allowed_port)),

@@ -349,6 +349,16 @@ def empty_items_unless(param: str) -> Callable[[Any, Req], None]:
     return edit
 
 
+def param_replaced(name: str, when: tuple[str | None, ...], value: str) -> Callable[[Req, Context], None]:
+    """Parameter `name` set to `value` when its current value (None: left out) is one of `when`."""
+
+    def rewrite(req: Req, ctx: Context) -> None:
+        if req.params().get(name) in when:
+            req.set_param(name, value)
+
+    return rewrite
+
+
 def image_size(url: str, ctx: Context) -> tuple[int, int] | None:
     """(width, height) in pixels of the image behind `url` (downloaded once per URL; None when it cannot be)."""
     cache = ctx.state.setdefault("image_sizes", {})
