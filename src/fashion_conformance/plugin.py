@@ -155,7 +155,7 @@ def image_port(image_host) -> Iterator:
     """image_port(port): the image host also listens on `port` until the test ends; returns the URL base by which
     the target reaches it there (use image_host.at_port). Skips with the reason when the port cannot be bound (in
     use, or privileged for this user) or no URL reaches the host on it (a live target without [image_host]
-    port_url); with required=False it returns None instead of skipping."""
+    port_url); with required=False it returns None instead of skipping (the reason kept in listen.skipped)."""
     with contextlib.ExitStack() as stack:
 
         def listen(port: int, required: bool = True) -> str | None:
@@ -167,8 +167,10 @@ def image_port(image_host) -> Iterator:
                 reason = f"the image host cannot listen on port {port}: {exc.strerror or exc}"
             if required:
                 pytest.skip(reason)
+            listen.skipped[port] = reason
             return None
 
+        listen.skipped = {}
         yield listen
 
 
