@@ -72,3 +72,13 @@ def test_reports_and_output_never_contain_secrets(tmp_path):
     leaks = [(where, s) for where, text in texts.items() for s in secrets if s in text]
     assert not leaks, leaks
     assert "***" in (reports / "latest" / "conformance.md").read_text(encoding="utf-8")
+
+
+def test_no_interpreted_requirement_has_a_plain_verdict(full_run):
+    """Issue 11: every verdict on an INTERPRETED requirement is reported as a doc ambiguity, with its reason."""
+    _, run_dir = full_run
+    doc = json.loads((run_dir / "conformance.json").read_text(encoding="utf-8"))
+    plain = [r["id"] for r in doc["requirements"] if r["level"] == "INTERPRETED" and r["status"] in ("pass", "fail")]
+    assert not plain, f"INTERPRETED requirements with a plain pass/fail: {', '.join(plain)}"
+    unexplained = [r["id"] for r in doc["requirements"] if r["status"] == "doc ambiguity" and not r["ambiguity"]]
+    assert not unexplained, f"doc ambiguities without a reason: {', '.join(unexplained)}"

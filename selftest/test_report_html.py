@@ -52,3 +52,29 @@ def test_report_html_renders_in_headless_chromium(tmp_path):
     subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--window-size=1280,900",
                     f"--screenshot={shot}", path.as_uri()], capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 10_000
+
+
+def test_matrix_reports_every_interpreted_verdict_as_doc_ambiguity():
+    """An INTERPRETED verdict (and one resting on an erratum) is a doc ambiguity with its reason; outcome keeps the
+    tests' verdict, and a plain MUST verdict stays pass/fail."""
+    reqs = contracts.requirements()
+    reading = next(r for r in reqs if r.level == "INTERPRETED" and r.reading and not r.errata)
+    erratum = next(r for r in reqs if r.level == "INTERPRETED" and r.errata)
+    must = next(r for r in reqs if r.level == "MUST" and not r.errata)
+    results = [
+        matrix.TestResult("tests/x.py::test_reading", "failed", [reading.id], 0.1, "expected -40000"),
+        matrix.TestResult("tests/x.py::test_erratum", "passed", [erratum.id], 0.1),
+        matrix.TestResult("tests/x.py::test_must", "passed", [must.id], 0.1),
+    ]
+    rows = {r.id: r for r in matrix.build(results, set(contracts.APIS))}
+    assert (rows[reading.id].status, rows[reading.id].outcome) == ("doc ambiguity", "fail")
+    assert reading.reading in rows[reading.id].ambiguity
+    assert (rows[erratum.id].status, rows[erratum.id].outcome) == ("doc ambiguity", "pass")
+    assert all(e in rows[erratum.id].ambiguity for e in erratum.errata)
+    assert (rows[must.id].status, rows[must.id].ambiguity) == ("pass", "")
+    meta = {"suite_version": "test", "target": "unit", "started": "s", "duration_s": 1}
+    md = matrix.to_markdown(list(rows.values()), meta)
+    assert f"| {reading.id} | INTERPRETED | doc ambiguity (fail) |" in md and "## Failures" in md
+    doc = matrix.to_json(list(rows.values()), results, meta)
+    page = html.render(doc, [dataclasses.asdict(e) for e in contracts.errata()])
+    assert html._e(reading.reading) in page and f'href="#erratum-{erratum.errata[0]}"' in page
