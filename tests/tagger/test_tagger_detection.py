@@ -100,7 +100,7 @@ def test_tags_post_detection_of_several_values_keeps_each_kind(tagger, scene_url
                 f"tags located at {ts.box_names(where)}")
 
 
-@pytest.mark.req("TAGGER-DETECTION-FILTER")
+@pytest.mark.req("TAGGER-DETECTION-FILTER-NODETC")
 def test_tags_post_detection_of_kind_not_in_image_gives_nodetc(tagger, scene_url):
     absent = [v for v in ts.DETECTION if not drawn(v)]
     assert absent, "the scene draws every detection kind"
