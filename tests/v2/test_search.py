@@ -509,6 +509,24 @@ def test_search_filter_not_equal_list_each_value(search, catalog, kind, field, o
     expect_filtered(search, catalog, kind, [C(field, True, list_values(catalog, field, order))])
 
 
+@pytest.mark.parametrize("kind", kinds("V2-FILTER-BEFORE-LIMIT", *FILTER_REQS))
+@pytest.mark.parametrize("case", ["not-query", "rare"])
+def test_search_filter_applied_before_limit(search, catalog, kind, case):
+    """With limit 1 and a filter that leaves out the best match (the query product), or admits only the products of
+    the catalog's rarest s1 value, the best admitted product still comes back: filters restrict the search, not the
+    answer cut to limit."""
+    q = catalog.query
+    if case == "not-query":
+        clause = C("s1", True, (q.s1,))
+    else:
+        counts = {v: len(admitted(catalog, [C("s1", False, (v,))])) for v in VALUES["s1"] if v != q.s1}
+        clause = C("s1", False, (min((n, v) for v, n in counts.items() if n)[1],))
+    ex = filtered(search, kind, [clause], limit=1)
+    items = check_results(ex, catalog, limit=1, clauses=(clause,))
+    n = len(admitted(catalog, [clause]))
+    checks.that(ex, len(items) == 1, f"the filter {clause} admits {n} indexed products: one of them comes back")
+
+
 @pytest.mark.parametrize("kind", kinds("V2-FILTER-COMBINED", *FILTER_REQS))
 def test_search_filter_combined(search, catalog, kind):
     q = catalog.query

@@ -475,6 +475,9 @@ CATALOG: tuple[Fault, ...] = (
     F("v2-dedup-include-ignored", "v2", "includeDuplicates=true sent as false: duplicate images always removed",
       ("V2-SEARCH-INCLUDE-DUPLICATES-TRUE",), SEARCHES["v2"],
       request=rw.map_param("includeDuplicates", lambda v: "false" if v == "true" else v)),
+    F("v2-filter-after-limit", "v2", "filters applied to the best limit products answered, not to the search",
+      ("V2-FILTER-BEFORE-LIMIT",), SEARCHES["v2"],
+      **rw.filters_after_limit(tuple(contracts.limit("v2", "filter.fields").value))),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
     F("v1-ports-upper-open", "v1", "the port rule checks only port >= 10000: image URLs on 12001-65535 fetched",
       ("V1-IMAGE-PORTS-REFUSED",), IMAGE_ENDPOINTS["v1"], request=rw.images(rw.above_allowed_port)),

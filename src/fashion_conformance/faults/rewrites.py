@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from PIL import Image
 
-from .. import contracts
+from .. import contracts, filters
 from .proxy import Context
 from .traffic import INDEX_IMAGE_URL, Req, Resp, edit_index_field, edit_index_file, edit_query, is_url
 
@@ -357,6 +357,38 @@ def param_replaced(name: str, when: tuple[str | None, ...], value: str) -> Calla
             req.set_param(name, value)
 
     return rewrite
+
+
+def filters_after_limit(fields: tuple[str, ...]) -> dict[str, Callable[..., None]]:
+    """The request and response rewrites (Fault keyword arguments) of a server that filters its answer instead of
+    the search: well-formed filter.* parameters are taken off the request, the target answers the best `limit`
+    products unfiltered, then the items whose fields (as answered) fail the filters are dropped (too few or none)."""
+
+    def request(req: Req, ctx: Context) -> None:
+        pairs = [(k, v) for k, v in req.params().items() if k.startswith(filters.PREFIX)]
+        try:
+            clauses = filters.parse(pairs, fields)
+        except filters.FilterError:
+            return  # left to the target, which refuses it
+        if clauses:
+            ctx.state.setdefault("post_filters", {})[id(req)] = clauses
+            req.edit_params(lambda k, v: None if k.startswith(filters.PREFIX) else v)
+
+    def keep_matching(clauses: list[filters.Clause]) -> Callable[[Any, Req], None]:
+        def edit(data: Any, req: Req) -> None:
+            if isinstance(data.get("items"), list):
+                data["items"] = [it for it in data["items"]
+                                 if filters.matches(clauses, {f: str(it.get(f, "")) for f in fields})]
+                data["totalCount"] = len(data["items"])
+
+        return edit
+
+    def response(req: Req, resp: Resp, ctx: Context) -> None:
+        clauses = ctx.state.get("post_filters", {}).pop(id(req), None)
+        if clauses:
+            edit_data(keep_matching(clauses))(req, resp, ctx)
+
+    return {"request": request, "response": response}
 
 
 def image_size(url: str, ctx: Context) -> tuple[int, int] | None:
