@@ -202,11 +202,23 @@ def test_index_image_ports(v1, maker, services, image_host, image_port):
         mk.expect(maker, fetched == [], f"images on refused ports must not be fetched: {fetched}")
 
 
+def _pending_times(maker, item: dict) -> None:
+    """MAKER-INDEX-LIST-TIMES: a time is 0 until its event has happened."""
+    if item["status"] == mk.STATUSES[0]:
+        mk.expect(maker, item["reservedTime"] > 0 and item["startTime"] == 0 and item["finishTime"] == 0,
+                  f"index {item['id']} is reserved: reservedTime set, startTime and finishTime 0: {item}")
+    elif item["status"] not in mk.FINAL:
+        mk.expect(maker, 0 < item["reservedTime"] <= item["startTime"] and item["finishTime"] == 0,
+                  f"index {item['id']} is {item['status']}: it has started, finishTime is 0: {item}")
+
+
 def _statuses_until_final(maker, service: str, index_id: str) -> list[str]:
     seen = []
     deadline = time.monotonic() + v1_kit.WAIT_S
     while time.monotonic() < deadline:
         item = v1_kit.find_index(maker, service, index_id)
+        if item is not None:
+            _pending_times(maker, item)
         seen.append(item["status"] if item else "<absent>")
         if seen[-1] in mk.FINAL and len(seen) > 1 and seen[-2] == seen[-1]:
             return seen
@@ -216,7 +228,7 @@ def _statuses_until_final(maker, service: str, index_id: str) -> list[str]:
 
 @pytest.mark.destructive
 @pytest.mark.req("MAKER-INDEX-CREATE-BUSY-40080", "MAKER-INDEX-CREATE-BUSY-40080-WHILE-QUEUED",
-                 "MAKER-INDEX-STATUS-LIFECYCLE")
+                 "MAKER-INDEX-STATUS-LIFECYCLE", "MAKER-INDEX-LIST-TIMES")
 def test_index_busy_and_lifecycle(v1, maker, services, image_host):
     slow = v1_kit.jsonl([v1_kit.product(f"s{i}", image_host.generated(95 + i, delay=1.5)) for i in range(3)])
     with v1_kit.temp_service(v1, services, "busy") as service:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import tagger_support as ts
 from hypothesis import given
@@ -52,6 +54,26 @@ def test_tags_post_language_translates_names(tagger, scene_url, lang):
     same = [a for a, b in zip(en_names, other_names, strict=True) if a == b]
     checks.that(ex, not same, f"category, item and colour names in {lang} differ from the {ts.DEFAULT_LANG} ones; "
                               f"unchanged: {same}")
+
+
+HANGUL, KANA, HAN = r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]", r"[\u3040-\u30ff]", r"[\u4e00-\u9fff]"
+SCRIPTS = {  # language -> (a script some name must use, scripts no name may use)
+    "ko": (HANGUL, (KANA,)),
+    "ja": (KANA, (HANGUL,)),
+    "zh": (HAN, (HANGUL, KANA)),
+}
+
+
+@pytest.mark.req("TAGGER-LANG-NAMES-TRANSLATED")
+@pytest.mark.parametrize("lang", [lang for lang in ts.LANGS if lang in SCRIPTS])
+def test_tags_post_language_names_are_written_in_its_script(tagger, scene_url, lang):
+    """API > accept-language: ko names are Korean (Hangul), ja names Japanese (kana), zh names Chinese (Han,
+    neither Hangul nor kana) - not merely unlike the English ones."""
+    ex, data = scene(tagger, scene_url, lang)
+    text = " ".join(names(data))
+    must, never = SCRIPTS[lang]
+    checks.that(ex, re.search(must, text) is not None and not any(re.search(p, text) for p in never),
+                f"{lang} names are written in the script of {lang}: {names(data)}")
 
 
 @pytest.mark.req("TAGGER-LANG-IDS-STABLE")

@@ -513,6 +513,10 @@ CATALOG: tuple[Fault, ...] = (
                                           "NoDetectedFashionItems"))),
     F("tagger-detection-last-only", "tagger", "context.detection read as its last value only",
       ("TAGGER-DETECTION-FILTER",), request=rw.tagger_detection_last_only),
+    F("tagger-lang-zh-as-ko", "tagger", "accept-language zh answered with the Korean names",
+      ("TAGGER-LANG-NAMES-TRANSLATED",), request=rw.language_swapped("zh", "ko")),
+    F("maker-index-times-filled-early", "maker", "a pending index lists startTime and finishTime (set at "
+      "reservation)", ("MAKER-INDEX-LIST-TIMES",), ("index.list",), response=rw.edit_data(rw.times_filled_early)),
 )
 
 BY_NAME: dict[str, Fault] = {f.name: f for f in CATALOG}

@@ -515,3 +515,21 @@ def tagger_detection_last_only(req: Req, ctx: Context) -> None:
     if isinstance(detection, list) and len(detection) > 1:
         context["detection"] = detection[-1:]
         req.set_json(body)
+
+
+def language_swapped(old: str, new: str) -> Callable[[Req, Context], None]:
+    """accept-language `old` answered in language `new` (a neighbouring table mixed up)."""
+
+    def rewrite(req: Req, ctx: Context) -> None:
+        if (req.header("accept-language") or "").strip().lower() == old:
+            req.set_header("accept-language", new)
+
+    return rewrite
+
+
+def times_filled_early(data: Any, req: Req) -> None:
+    """An index list that stamps every time at reservation: a pending index shows startTime and finishTime."""
+    pending = contracts.limit("maker", "index.statuses").value[:2]  # reserved, running
+    for item in data.get("items") or ():
+        if isinstance(item, dict) and item.get("status") in pending:
+            item["startTime"] = item["finishTime"] = item.get("reservedTime")
