@@ -385,13 +385,20 @@ def test_search_image_without_image(v2, catalog):
 
 
 @pytest.mark.req("V2-SEARCH-IMAGE-LARGEST-ITEM")
-def test_search_image_uses_largest_item(v2, catalog):
+@pytest.mark.parametrize("small_at", ["after", "before"])
+def test_search_image_uses_largest_item(v2, catalog, small_at):
+    """The largest item is searched wherever it lies: a small garment after the product's one (right of it), or
+    before it (left of and above it), must not be what the search uses."""
     target = catalog.products["p9"]
     product = Image.open(io.BytesIO(image_bytes(target.imageUrl))).convert("RGB")
-    canvas = Image.new("RGB", (product.width + 260, product.height + 40), (255, 255, 255))
-    canvas.paste(product, (0, 20))
+    canvas = Image.new("RGB", (product.width + 260, product.height + 80), (255, 255, 255))
     small = factory.render(90, 90, [factory.ItemSpec("rect", (15, 15, 75, 75), (200, 30, 40))])
-    canvas.paste(small, (product.width + 100, 120))
+    if small_at == "after":
+        canvas.paste(product, (0, 20))
+        canvas.paste(small, (product.width + 100, 120))
+    else:
+        canvas.paste(small, (10, 0))
+        canvas.paste(product, (260, 80))
     files = [("imageFile", ("two-items.png", factory.encode(canvas, "png"), "image/png")), *h.form(limit=5)]
     ex = v2.call("search.image", path={"serviceName": catalog.service}, files=files)
     items = check_results(ex, catalog, limit=5)

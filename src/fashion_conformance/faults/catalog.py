@@ -478,6 +478,10 @@ CATALOG: tuple[Fault, ...] = (
     F("v2-filter-after-limit", "v2", "filters applied to the best limit products answered, not to the search",
       ("V2-FILTER-BEFORE-LIMIT",), SEARCHES["v2"],
       **rw.filters_after_limit(tuple(contracts.limit("v2", "filter.fields").value))),
+    F("v2-search-image-first-item", "v2", "the search by image uses the first item (leftmost) instead of the largest",
+      ("V2-SEARCH-IMAGE-LARGEST-ITEM",), ("search.image",),
+      request=rw.images(lambda url, ctx: ctx.relay(url, lambda data, ct: (rw.first_item_only(data), ct)),
+                        rw.first_item_only)),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
     F("v1-ports-upper-open", "v1", "the port rule checks only port >= 10000: image URLs on 12001-65535 fetched",
       ("V1-IMAGE-PORTS-REFUSED",), IMAGE_ENDPOINTS["v1"], request=rw.images(rw.above_allowed_port)),

@@ -13,6 +13,7 @@ import httpx
 from PIL import Image
 
 from .. import contracts, filters
+from ..emulator import imaging, vision
 from .proxy import Context
 from .traffic import INDEX_IMAGE_URL, Req, Resp, edit_index_field, edit_index_file, edit_query, is_url
 
@@ -389,6 +390,27 @@ def filters_after_limit(fields: tuple[str, ...]) -> dict[str, Callable[..., None
             edit_data(keep_matching(clauses))(req, resp, ctx)
 
     return {"request": request, "response": response}
+
+
+def first_item_only(data: bytes) -> bytes:
+    """An image with several detected items reduced to the first of them in reading order (leftmost, then topmost)
+    on a white canvas of the same size, so that a target searching the largest item searches that one instead."""
+    try:
+        decoded = imaging.decode(data)
+        items = vision.detect(decoded)
+        img = Image.open(io.BytesIO(data))
+        fmt = img.format or "PNG"
+        img = img.convert("RGB")
+    except (imaging.ImageFormatError, OSError, ValueError):
+        return data
+    if len(items) < 2:
+        return data
+    first = min(items, key=lambda it: (it.box_px[0], it.box_px[1]))
+    canvas = Image.new("RGB", img.size, (255, 255, 255))
+    canvas.paste(img.crop(first.box_px), first.box_px[:2])
+    out = io.BytesIO()
+    canvas.save(out, fmt)
+    return out.getvalue()
 
 
 def image_size(url: str, ctx: Context) -> tuple[int, int] | None:
