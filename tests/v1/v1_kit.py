@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import random
 import secrets as pysecrets
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import pytest
 
 from fashion_conformance import checks, contracts
 from fashion_conformance.clients import ApiClient, Exchange
 from fashion_conformance.imagehost import factory
-from fashion_conformance.imagehost.server import ImageHost
 
 API = "v1"
 POLL_S = 0.2
 WAIT_S = 60.0
 FINAL = ("finished", "failed")
 GEOMETRY_TOL = 1e-3
-REFUSED_PORTS = range(9000, 10000)  # between 443 and the guide's 10000-12000
 
 
 def codes_by_message(api: str) -> dict[str, int]:
@@ -232,36 +228,6 @@ def iou(item: Mapping, box_px: tuple[int, int, int, int], width: int, height: in
     inter = ix * iy
     union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - inter
     return inter / union if union > 0 else 0.0
-
-
-@contextlib.contextmanager
-def refused_port_host() -> Iterator[ImageHost]:
-    """A started image host on a free loopback port in 9000-9999, outside the guide's ports (skip if none)."""
-    ports = list(REFUSED_PORTS)
-    random.shuffle(ports)
-    for port in ports:
-        host = ImageHost(bind=f"127.0.0.1:{port}")
-        try:
-            host.start()
-        except OSError:
-            continue
-        try:
-            yield host
-        finally:
-            host.stop()
-        return
-    pytest.skip(f"no free port in {REFUSED_PORTS.start}-{REFUSED_PORTS.stop - 1}")
-
-
-def explicit_port(url: str) -> int | None:
-    return urlsplit(url).port
-
-
-def port_allowed(port: int) -> bool:
-    for entry in limit("image.allowed_ports").value:
-        if (isinstance(entry, list) and entry[0] <= port <= entry[1]) or port == entry:
-            return True
-    return False
 
 
 def bad_client(client: ApiClient) -> ApiClient:

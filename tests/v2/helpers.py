@@ -10,11 +10,9 @@ import io
 import json
 import random
 import socket
-import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from fashion_conformance import checks, contracts, filters
@@ -280,51 +278,3 @@ def allowed_port_range() -> tuple[int, int]:
         if isinstance(entry, list):
             return entry[0], entry[1]
     raise LookupError("no port range in image.allowed_ports")
-
-
-class MutableImage:
-    """A one-URL HTTP server whose answer can change between requests (body, status, first-byte delay).
-
-    The search by link may download the detected image again (E215); this server lets a test change what
-    stands behind the URL after detect. It binds on loopback in the image guide's port range.
-    """
-
-    def __init__(self, body: bytes, content_type: str = "image/png") -> None:
-        self.body, self.content_type, self.status, self.delay = body, content_type, 200, 0.0
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                time.sleep(owner.delay)
-                body = owner.body if owner.status == 200 else b"gone\n"
-                try:
-                    self.send_response(owner.status)
-                    self.send_header(
-                        "Content-Type", owner.content_type if owner.status == 200 else "text/plain"
-                    )
-                    self.send_header("Content-Length", str(len(body)))
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:  # the client gave up (deadline)
-                    pass
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        low, high = allowed_port_range()
-        self._server = ThreadingHTTPServer(("127.0.0.1", free_port(low, high)), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="mutable-image", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/item.png"
-
-    def __enter__(self) -> MutableImage:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
