@@ -86,26 +86,28 @@ def test_detect_tag_skip_tiny_item(v1, v1_service, scene_url, scene):
 
 @pytest.fixture(scope="session")
 def thin_scene() -> kit.Scene:
-    """A 100 x 15 px and a 15 x 100 px garment (one side over the minimum), and a 15 x 15 px item (both under)."""
-    edge, short = 5 * kit.limit("image.min_item_px").value, kit.limit("image.min_item_px").value * 3 // 4
+    """100 x 15, 15 x 100 and 21 x 21 px garments (a side over the minimum), and a 15 x 15 px item (both under)."""
+    px = kit.limit("image.min_item_px").value
+    edge, short = 5 * px, px * 3 // 4
     spec = factory.ItemSpec
     return kit.Scene("thin3", 300, 240, (
         spec("rect", (30, 40, 30 + edge, 40 + short), (30, 60, 160)),
         spec("rect", (200, 30, 200 + short, 30 + edge), (160, 40, 40)),
+        spec("rect", (150, 170, 150 + px + 1, 170 + px + 1), (120, 70, 30)),
     ), small=(spec("rect", (60, 180, 60 + short, 180 + short), (40, 140, 60)),))
 
 
 @pytest.mark.req("V1-IMAGE-MIN-ITEM-PX-ONE-SIDE", "V1-IMAGE-MIN-ITEM-PX")
 def test_detect_tag_thin_items_detected(v1, v1_service, image_host, thin_scene):
-    """Input image guide: only items with width and height both <= 20 px are not recognised, so the two thin
-    garments are, and the 15 x 15 px item is not."""
+    """Input image guide: only items with width and height both <= 20 px are not recognised, so the three
+    garments with a side over 20 px are, and the 15 x 15 px item is not."""
     url = image_host.put(*thin_scene.file("png"))
     w, h = thin_scene.width, thin_scene.height
     for ex in (_detect(v1, v1_service, url), _tag(v1, v1_service, url, item_limit=ITEM_LIMIT.max)):
         items = checks.success(ex)["items"]
         for spec in thin_scene.items:
             checks.that(ex, any(kit.iou(it, spec.box, w, h) > 0 for it in items),
-                        f"the garment at {spec.box} px (one side over the minimum) must be detected")
+                        f"the garment at {spec.box} px (a side over the minimum) must be detected")
         tiny = thin_scene.small[0]
         checks.that(ex, not any(kit.iou(it, tiny.box, w, h) > 0 for it in items),
                     f"the {tiny.box} px item (both sides under the minimum) must not be recognised")

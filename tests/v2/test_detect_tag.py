@@ -36,6 +36,7 @@ THIN_W, THIN_H = 300, 240
 THIN = (
     factory.ItemSpec("rect", (30, 40, 30 + 5 * MIN_PX, 40 + MIN_PX * 3 // 4), (30, 60, 160)),  # 100 x 15 px
     factory.ItemSpec("rect", (200, 30, 200 + MIN_PX * 3 // 4, 30 + 5 * MIN_PX), (160, 40, 40)),  # 15 x 100 px
+    factory.ItemSpec("rect", (150, 170, 150 + MIN_PX + 1, 170 + MIN_PX + 1), (120, 70, 30)),  # 21 x 21 px
 )
 TINY = factory.ItemSpec("rect", (60, 180, 60 + MIN_PX * 3 // 4, 180 + MIN_PX * 3 // 4), (40, 140, 60))  # 15 x 15
 SCRIPTS = {"ko": re.compile(r"[\uac00-\ud7a3]"), "ja": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")}
@@ -122,8 +123,8 @@ def test_detect_one_item_box(v2, catalog, one_item_url):
 @pytest.mark.req("V2-IMAGE-MIN-ITEM-PX-ONE-SIDE", "V2-IMAGE-MIN-ITEM-PX")
 @pytest.mark.parametrize("operation", ["detect", "tag"])
 def test_detect_thin_items_detected(v2, catalog, image_host, operation):
-    """Image guide: only items with width and height both <= 20 px are not recognised; a 100 x 15 px and a
-    15 x 100 px garment are, the 15 x 15 px one beside them is not."""
+    """Image guide: only items with width and height both <= 20 px are not recognised; a 100 x 15, a 15 x 100
+    and a 21 x 21 px garment are, the 15 x 15 px one beside them is not."""
     url = image_host.put("v2-thin.png", factory.encode(factory.render(THIN_W, THIN_H, [*THIN, TINY]), "png"))
     ex = detect(v2, catalog.service, path=url) if operation == "detect" else tag(
         v2, catalog.service, path=url, itemLimit=ITEM_LIMIT.max
@@ -132,10 +133,11 @@ def test_detect_thin_items_detected(v2, catalog, image_host, operation):
     for spec in THIN:
         w, hh = spec.box[2] - spec.box[0], spec.box[3] - spec.box[1]
         hit = any(h.iou(fractions(spec, THIN_W, THIN_H), box_of(it)) > 0 for it in items)
-        checks.that(ex, hit, f"the {w} x {hh} px garment at {spec.box} (one side over {MIN_PX} px) is detected")
+        checks.that(ex, hit, f"the {w} x {hh} px garment at {spec.box} (a side over {MIN_PX} px) is detected")
     tiny = any(h.iou(fractions(TINY, THIN_W, THIN_H), box_of(it)) > 0 for it in items)
     checks.that(ex, not tiny, f"the {TINY.box} px item (both sides <= {MIN_PX} px) is not detected")
-    checks.that(ex, len(items) == len(THIN), f"{len(THIN)} items (the thin garments); got {len(items)}")
+    checks.that(ex, len(items) == len(THIN), f"{len(THIN)} items (the garments with a side over {MIN_PX} px); "
+                f"got {len(items)}")
 
 
 @pytest.mark.req("V2-DETECT-NO-ITEM")

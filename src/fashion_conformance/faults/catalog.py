@@ -472,6 +472,12 @@ CATALOG: tuple[Fault, ...] = (
     F("v1-detect-thin-dropped", "v1", "items with one side of 20 px or less dropped (the 'both sides' rule read as "
       "'either side')", ("V1-IMAGE-MIN-ITEM-PX-ONE-SIDE",), ("detect", "tag"),
       response=rw.drop_thin_items(contracts.limit("v1", "image.min_item_px").value)),
+    F("v2-detect-min-px-off-by-one", "v2", "items whose width and height are both 21 px or less dropped (the bound "
+      "moved by one)", ("V2-IMAGE-MIN-ITEM-PX-ONE-SIDE",), ("detect", "tag"),
+      response=rw.drop_thin_items(contracts.limit("v2", "image.min_item_px").value + 1, either=False)),
+    F("v1-detect-min-px-off-by-one", "v1", "items whose width and height are both 21 px or less dropped (the bound "
+      "moved by one)", ("V1-IMAGE-MIN-ITEM-PX-ONE-SIDE",), ("detect", "tag"),
+      response=rw.drop_thin_items(contracts.limit("v1", "image.min_item_px").value + 1, either=False)),
     F("v2-dedup-include-ignored", "v2", "includeDuplicates=true sent as false: duplicate images always removed",
       ("V2-SEARCH-INCLUDE-DUPLICATES-TRUE",), SEARCHES["v2"],
       request=rw.map_param("includeDuplicates", lambda v: "false" if v == "true" else v)),

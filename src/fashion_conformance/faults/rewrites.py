@@ -425,9 +425,10 @@ def image_size(url: str, ctx: Context) -> tuple[int, int] | None:
     return cache[url]
 
 
-def drop_thin_items(min_px: int, image_param: str = "path") -> Callable[[Req, Resp, Context], None]:
-    """Items one of whose sides is `min_px` pixels or less dropped from a detect/tag answer (the 'both sides' rule
-    of the image guide read as 'either side')."""
+def drop_thin_items(min_px: int, image_param: str = "path", *, either: bool = True
+                    ) -> Callable[[Req, Resp, Context], None]:
+    """Items dropped from a detect/tag answer when one of their sides (`either`: the image guide's 'both sides'
+    rule read as 'either side') or both of them are `min_px` pixels or less (box sides rounded to whole pixels)."""
 
     def rewrite(req: Req, resp: Resp, ctx: Context) -> None:
         url = req.params().get(image_param, "")
@@ -447,7 +448,7 @@ def drop_thin_items(min_px: int, image_param: str = "path") -> Callable[[Req, Re
                 except (KeyError, TypeError, IndexError):
                     kept.append(item)
                     continue
-                if min(w, h) > min_px:
+                if (min if either else max)(round(w), round(h)) > min_px:
                     kept.append(item)
             data["items"] = kept
             if isinstance(data.get("totalCount"), int):
