@@ -367,6 +367,51 @@ def test_fault_proxy_applies_the_fault_and_serves_the_relay(echo):
         assert got["header"] == {"isSuccessful": True, "resultCode": 0, "resultMessage": "SUCCESS"}
 
 
+def _wire(**fields):
+    def rewrite(req: Req, resp: Resp, ctx: Context) -> None:
+        for name, value in fields.items():
+            setattr(resp, name, value)
+
+    return rewrite
+
+
+def test_fault_proxy_honours_the_wire_fields_of_a_response(echo):
+    """Resp.content_encoding / chunks / close / delay_s reach the wire: coded body, chunked without length, close."""
+    wire = Fault("wire", "v2", "wire forms", (), response=_wire(content_encoding="gzip", chunks=3, close=True,
+                                                                  delay_s=0.01))
+    with FaultProxy(echo.url, wire, KEYS) as proxy, httpx.Client() as client:
+        got = client.get(f"{proxy.base_url}{V2}/detect", params={"path": "x"}, headers={"accept-encoding": "gzip"})
+        assert got.headers["content-encoding"] == "gzip" and got.headers["connection"] == "close"
+        assert got.headers.get("transfer-encoding") == "chunked" and "content-length" not in got.headers
+        assert got.json()["raw_path"] == f"{V2}/detect"
+        plain = client.get(f"{proxy.base_url}/elsewhere")  # no API: the fault does not apply
+        assert "content-encoding" not in plain.headers and plain.headers["content-length"] == str(len(plain.content))
+
+
+def test_fault_proxy_composes_rewrites_in_order_and_counts_each(echo):
+    """A sequence of rewrites: each applies where it applies, in the given order; applied/changed per name."""
+
+    def mark(tag: str):
+        def rewrite(req: Req, resp: Resp, ctx: Context) -> None:
+            body = resp.json()
+            body["marks"] = body.get("marks", "") + tag
+            resp.set_json(body)
+
+        return rewrite
+
+    first = Fault("first", "v2", "", (), response=mark("1"))
+    second = Fault("second", "v2", "", (), ("detect",), response=mark("2"))
+    idle = Fault("idle", "v2", "", (), ("detect",), response=lambda req, resp, ctx: None)
+    tagger = Fault("tagger-only", "tagger", "", (), response=mark("T"))
+    with FaultProxy(echo.url, (first, second, idle, tagger), KEYS) as proxy:
+        assert proxy.fault is None and len(proxy.faults) == 4
+        assert httpx.get(f"{proxy.base_url}{V2}/detect").json()["marks"] == "12"
+        assert httpx.get(f"{proxy.base_url}{V2}/services").json()["marks"] == "1"
+        assert proxy.applied == 2
+        assert proxy.applied_by == {"first": 2, "second": 1, "idle": 1, "tagger-only": 0}
+        assert proxy.changed_by == {"first": 2, "second": 1, "idle": 0, "tagger-only": 0}
+
+
 # running the suite through a proxy
 
 

@@ -1,16 +1,19 @@
 """FaultProxy: a reverse proxy (raw ASGI on uvicorn, in a thread, on 127.0.0.1) in front of a target that applies
-one named fault to the traffic, plus a relay for the files the target downloads (images, index files)."""
+one named fault (or several rewrites composed, as the benign variants are) to the traffic, plus a relay for the files
+the target downloads (images, index files)."""
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import gzip
 import random
 import secrets as pysecrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -24,6 +27,8 @@ UNKNOWN_PATH = "unknown-path"  # Fault.endpoints entry: a path under an API pref
 HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "keep-alive", "accept-encoding",
               "content-encoding", "upgrade", "te", "trailer", "proxy-connection"}
 UPSTREAM_TIMEOUT_S = 120.0
+
+CODINGS = {"gzip": gzip.compress, "deflate": zlib.compress}  # Resp.content_encoding -> how the body is encoded
 
 # A relay transform: (downloaded bytes, content type) -> (bytes to serve, content type).
 Transform = Callable[[bytes, str], tuple[bytes, str]]
@@ -85,15 +90,31 @@ def _bind(host: str) -> socket.socket:
     raise OSError(errno.EADDRINUSE, f"no free port in {min(ports)}..{max(ports)} on {host}")
 
 
-class FaultProxy:
-    """Forwards every request to `upstream`; `fault` (None: a faithful proxy) rewrites requests and responses."""
+def _request_state(req: Req) -> tuple:
+    return req.method, req.path, tuple(req.query), tuple(req.headers), req.body
 
-    def __init__(self, upstream: str, fault: Fault | None, keys: dict[str, str], host: str = "127.0.0.1") -> None:
+
+def _response_state(resp: Resp) -> tuple:
+    return (resp.status, tuple(resp.headers), resp.body, resp.content_encoding, resp.chunks, resp.close,
+            resp.delay_s)
+
+
+class FaultProxy:
+    """Forwards every request to `upstream`; `fault` (None: a faithful proxy) rewrites requests and responses.
+    `fault` may also be a sequence of rewrites (e.g. benign variants): each applies where it applies, requests and
+    responses pass through them in the given order."""
+
+    def __init__(self, upstream: str, fault: Fault | Sequence[Fault] | None, keys: dict[str, str],
+                 host: str = "127.0.0.1") -> None:
         self.upstream = upstream.rstrip("/")
-        self.fault = fault
+        self.faults: tuple[Fault, ...] = (() if fault is None else (fault,) if isinstance(fault, Fault)
+                                          else tuple(fault))
+        self.fault = fault if isinstance(fault, Fault) else None
         self.host = host
         self.context = Context(dict(keys))
-        self.applied = 0  # requests the fault applied to
+        self.applied = 0  # requests a fault applied to
+        self.applied_by: dict[str, int] = {f.name: 0 for f in self.faults}  # requests each one applied to
+        self.changed_by: dict[str, int] = {f.name: 0 for f in self.faults}  # requests or responses it really changed
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._client: httpx.AsyncClient | None = None
@@ -154,11 +175,32 @@ class FaultProxy:
             resp = await self._relay(path[len(RELAY_PREFIX):])
         else:
             resp = await self._forward(Req.make(scope["method"], path, query, headers, bytes(body)), query)
+        await self._send(resp, scope["method"] == "HEAD", send)
+
+    @staticmethod
+    async def _send(resp: Resp, head: bool, send) -> None:
+        """The response on the wire, in the form its wire fields ask for (coding, pieces, close, delay)."""
+        if resp.delay_s > 0:
+            await asyncio.sleep(resp.delay_s)
+        body = resp.body
         out_headers = [(k, v) for k, v in resp.headers if k.lower() not in HOP_BY_HOP]
-        out_headers.append(("content-length", str(len(resp.body))))
+        if resp.content_encoding:
+            body = CODINGS[resp.content_encoding](body)
+            out_headers.append(("content-encoding", resp.content_encoding))
+        if resp.close:
+            out_headers.append(("connection", "close"))
+        pieces = max(1, resp.chunks) if body and not head else 1
+        if pieces == 1:
+            out_headers.append(("content-length", str(len(body))))
         await send({"type": "http.response.start", "status": resp.status,
                     "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in out_headers]})
-        await send({"type": "http.response.body", "body": resp.body if scope["method"] != "HEAD" else b""})
+        if head:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        size = -(-len(body) // pieces)
+        for i in range(pieces):
+            piece = body[i * size:(i + 1) * size]
+            await send({"type": "http.response.body", "body": piece, "more_body": i < pieces - 1})
 
     async def _lifespan(self, receive, send) -> None:
         while True:
@@ -174,12 +216,17 @@ class FaultProxy:
 
     async def _forward(self, req: Req, raw_query: str) -> Resp:
         assert self._client is not None
-        fault = self.fault if self.fault and self.fault.applies(req.api, req.endpoint) else None
+        active = [f for f in self.faults if f.applies(req.api, req.endpoint)]
         original_query, original_body = list(req.query), req.body
-        if fault:
+        if active:
             self.applied += 1
+        for fault in active:
+            self.applied_by[fault.name] += 1
             if fault.request:
+                before = _request_state(req)
                 fault.request(req, self.context)
+                if _request_state(req) != before:
+                    self.changed_by[fault.name] += 1
         query = raw_query if req.query == original_query else req.query_string
         url = self.upstream + req.path + (f"?{query}" if query else "")
         headers = [(k, v) for k, v in req.headers if k not in HOP_BY_HOP]
@@ -190,8 +237,12 @@ class FaultProxy:
             return Resp(502, [("content-type", "text/plain")], f"fault proxy: upstream failed: {type(exc).__name__}"
                         .encode())
         resp = Resp(upstream.status_code, list(upstream.headers.multi_items()), upstream.content)
-        if fault and fault.response:
-            fault.response(req, resp, self.context)
+        for fault in active:
+            if fault.response:
+                before = _response_state(resp)
+                fault.response(req, resp, self.context)
+                if _response_state(resp) != before:
+                    self.changed_by[fault.name] += 1
         return resp
 
     async def _relay(self, token: str) -> Resp:

@@ -1,4 +1,5 @@
-"""Run the conformance suite through a fault proxy and read what it reported."""
+"""Run the conformance suite through a fault proxy and read what it reported: the tests of some requirements
+(`run_suite`, one fault) or the whole suite (`run_whole_suite`, benign variants, composed or alone)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from .proxy import Fault, FaultProxy
 ROOT = Path(__file__).resolve().parents[3]  # the source checkout: tests/ and the root conftest.py
 SUITE = "tests"
 RUN_TIMEOUT_S = 600.0
+WHOLE_RUN_TIMEOUT_S = 1200.0
 
 
 @dataclass
@@ -31,6 +34,7 @@ class SuiteRun:
     output: str = ""
     applied: int = 0  # requests the fault was applied to
     duration_s: float = 0.0
+    changed: dict[str, int] = field(default_factory=dict)  # rewrite name -> requests/responses it really changed
 
     @property
     def failed(self) -> list[str]:
@@ -100,3 +104,27 @@ def run_suite(emu: embedded.EmbeddedEmulator, fault: Fault | None, requirements:
     outcomes = {r["id"]: r["outcome"] for r in doc.get("requirements", ())}
     return SuiteRun(fault.name if fault else None, requirements, proc.returncode, outcomes, doc.get("tests", []),
                     proc.stdout[-6000:] + proc.stderr[-3000:], applied, time.monotonic() - started)
+
+
+def run_whole_suite(emu: embedded.EmbeddedEmulator, faults: Sequence[Fault], work: Path) -> SuiteRun:
+    """The whole suite (every test of `tests/`, all four APIs, destructive tests included) against `emu` seen
+    through one proxy applying `faults` together (none: a faithful proxy). Give it an emulator of its own: the
+    suite spends quotas (Maker's daily index requests) that a second whole run on the same data would find gone."""
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with FaultProxy(emu.base_url, tuple(faults), emu.keys) as proxy:
+        targets = work / "targets.toml"
+        targets.write_text(targets_toml(emu, proxy.base_url), encoding="utf-8")
+        reports = work / "reports"
+        args = [sys.executable, "-m", "pytest", SUITE, "--targets", str(targets), "--allow-destructive",
+                "--reports", str(reports), "-p", "no:cacheprovider", "-p", "fashion_conformance.faults.loopback",
+                "-q"]
+        proc = subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True, text=True,
+                              timeout=WHOLE_RUN_TIMEOUT_S)
+        applied, changed = proxy.applied, dict(proxy.changed_by)
+    doc_path = reports / "latest" / "conformance.json"
+    doc = json.loads(doc_path.read_text(encoding="utf-8")) if doc_path.is_file() else {}
+    outcomes = {r["id"]: r["outcome"] for r in doc.get("requirements", ())}
+    name = "+".join(f.name for f in faults) or None
+    return SuiteRun(name, tuple(outcomes), proc.returncode, outcomes, doc.get("tests", []),
+                    proc.stdout[-6000:] + proc.stderr[-3000:], applied, time.monotonic() - started, changed)

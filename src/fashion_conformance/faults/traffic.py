@@ -200,6 +200,12 @@ class Resp:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    # How the proxy puts the response on the wire (benign variants): compressed with this coding, sent in this many
+    # pieces without content-length (chunked transfer), with `Connection: close`, after waiting this long.
+    content_encoding: str | None = None
+    chunks: int = 1
+    close: bool = False
+    delay_s: float = 0.0
 
     def json(self) -> Any:
         try:
