@@ -192,14 +192,14 @@ def test_tag_languages(v1, v1_service, scene_url):
         if lang != LANGS.default:
             checks.that(lang_ex, all(_labels(a) != _labels(b) for a, b in zip(items, default, strict=True)),
                         f"lang={lang} labels must differ from the {LANGS.default} ones")
-        texts = [text for it in items for text in _labels(it)]
-        if lang in SCRIPTS:
-            own, other = SCRIPTS[lang]
-            checks.that(lang_ex, any(own.search(t) for t in texts) and not any(other.search(t) for t in texts),
-                        f"lang={lang} labels must be written in its own script, not another language's: {texts}")
-        else:
-            checks.that(lang_ex, not any(p.search(t) for p in (HANGUL, JAPANESE) for t in texts),
-                        f"lang={lang} labels must carry no Korean or Japanese script: {texts}")
+        for texts in (_labels(it) for it in items):
+            if lang in SCRIPTS:
+                own, other = SCRIPTS[lang]
+                checks.that(lang_ex, any(own.search(t) for t in texts) and not any(other.search(t) for t in texts),
+                            f"lang={lang}: every item's labels in its own script, none in another's: {texts}")
+            else:
+                checks.that(lang_ex, not any(p.search(t) for p in (HANGUL, JAPANESE) for t in texts),
+                            f"lang={lang} labels must carry no Korean or Japanese script: {texts}")
 
 
 @pytest.mark.parametrize("lang", ["ja", "fr", "zh", "EN"])

@@ -241,9 +241,14 @@ def test_tag_labels_follow_lang(v2, catalog, scene_url):
     )
     for lang, pattern in SCRIPTS.items():
         ex, items = answers[lang]
-        checks.that(
-            ex, any(pattern.search(lab) for lab in labels(items)), f"lang={lang} gives labels in its script"
-        )
+        others = [p for other, p in SCRIPTS.items() if other != lang]
+        for it in items:
+            texts = labels([it])
+            checks.that(
+                ex,
+                any(pattern.search(lab) for lab in texts) and not any(p.search(t) for p in others for t in texts),
+                f"lang={lang} gives every item labels in its script, none in another's: {texts}",
+            )
         checks.that(ex, labels(items) != labels(en), f"lang={lang} labels differ from English ones")
         checks.that(
             ex,

@@ -488,6 +488,8 @@ CATALOG: tuple[Fault, ...] = (
       ("V2-SEARCH-IMAGE-LARGEST-ITEM",), ("search.image",),
       request=rw.images(lambda url, ctx: ctx.relay(url, lambda data, ct: (rw.first_item_only(data), ct)),
                         rw.first_item_only)),
+    F("v2-lang-first-item-only", "v2", "tag labels translated for the first item only, the others left in English",
+      ("V2-TAG-LANG-LABELS",), ("tag",), response=rw.edit_data(rw.english_after_first_item(("ko", "ja")))),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
     F("v1-ports-upper-open", "v1", "the port rule checks only port >= 10000: image URLs on 12001-65535 fetched",
       ("V1-IMAGE-PORTS-REFUSED",), IMAGE_ENDPOINTS["v1"], request=rw.images(rw.above_allowed_port)),

@@ -14,6 +14,7 @@ from PIL import Image
 
 from .. import contracts, filters
 from ..emulator import imaging, vision
+from ..emulator.labels import LABELS
 from .proxy import Context
 from .traffic import INDEX_IMAGE_URL, Req, Resp, edit_index_field, edit_index_file, edit_query, is_url
 
@@ -411,6 +412,23 @@ def first_item_only(data: bytes) -> bytes:
     out = io.BytesIO()
     canvas.save(out, fmt)
     return out.getvalue()
+
+
+def english_after_first_item(langs: tuple[str, ...]) -> Callable[[Any, Req], None]:
+    """A data edit (for edit_data) of a tag answer for a `lang` in `langs`: the labels of every item but the first
+    put back into English (the emulator's label tables), as a server that translates only its first item would."""
+    english = {text: texts[0] for table in LABELS.values() for texts in table.values() for text in texts[1:]}
+
+    def edit(data: Any, req: Req) -> None:
+        if req.params().get("lang") not in langs:
+            return
+        for item in (data.get("items") or [])[1:]:
+            for tag in item.get("tags") or () if isinstance(item, dict) else ():
+                for label in tag.get("labels") or () if isinstance(tag, dict) else ():
+                    if isinstance(label, dict) and label.get("label") in english:
+                        label["label"] = english[label["label"]]
+
+    return edit
 
 
 def image_size(url: str, ctx: Context) -> tuple[int, int] | None:
