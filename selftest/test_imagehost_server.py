@@ -398,6 +398,10 @@ def test_on_port_refuses_a_busy_port_and_public_hosts_without_port_url():
         busy.listen()
         with pytest.raises(OSError), local.on_port(busy.getsockname()[1], busy_wait_s=0.3):
             pass
+        started = time.monotonic()
+        with pytest.raises(OSError), local.on_port(busy.getsockname()[1], busy_wait_s=5):
+            pass
+        assert time.monotonic() - started < 2, "a port found busy for a whole wait is not waited for again"
     public = ImageHost(public_url="http://images.example.org:10080")
     assert public.port_base(443) is None
     templated = ImageHost(public_url="http://images.example.org:10080", port_url="http://images.example.org:{port}")

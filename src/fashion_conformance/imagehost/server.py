@@ -257,6 +257,7 @@ class ImageHost:
             raise ValueError("port_url must contain {port}")
         self._port_url = port_url.rstrip("/") if port_url else None
         self._extra: dict[int, asyncio.Server] = {}
+        self._busy: set[int] = set()  # ports on_port found in use for a whole wait: not waited for again
         self._fetches: dict[int, int] = {}
         self._lock = threading.Lock()
         self._files: dict[str, tuple[bytes, str]] = {}
@@ -381,7 +382,8 @@ class ImageHost:
     def on_port(self, port: int, busy_wait_s: float = PORT_BUSY_WAIT_S) -> Iterator[str]:
         """Also listen on `port` (bind host) while the block runs; yields the URL base for that port. A port in use
         is retried for `busy_wait_s`; OSError when it cannot be bound (in use, or privileged), LookupError when no
-        URL reaches this host on it (a public host without `port_url`)."""
+        URL reaches this host on it (a public host without `port_url`). A port that stayed busy for a whole wait
+        is not waited for again."""
         base = self.port_base(port)
         if base is None:
             raise LookupError("the image host's public_url names one port; [image_host] port_url names the others")
@@ -390,13 +392,17 @@ class ImageHost:
         if port == self.port:
             yield base
             return
-        deadline = time.monotonic() + busy_wait_s
+        deadline = time.monotonic() + (0 if port in self._busy else busy_wait_s)
         while True:
             try:
                 server = asyncio.run_coroutine_threadsafe(self._listen_extra(port), self._loop).result(timeout=30)
+                self._busy.discard(port)
                 break
             except OSError as exc:
-                if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                if time.monotonic() > deadline:
+                    self._busy.add(port)
                     raise
                 time.sleep(0.2)
         try:
