@@ -147,7 +147,8 @@ def test_tags_success_each_type_once_and_one_tag_per_item(responses):
 @pytest.mark.req("TAGGER-DATA-NODETC")
 def test_tags_success_blank_image_gives_nodetc(responses):
     ex, data = responses["blank"]
-    checks.that(ex, data["objects"] == [{"type": ts.NODETC, "tags": []}] and data["imageInfo"] == [],
+    checks.that(ex, ts.documented(data["objects"], "type", "tags") == [{"type": ts.NODETC, "tags": []}]
+                and data["imageInfo"] == [],
                 f"an image without fashion items gives objects [{{type {ts.NODETC}, tags []}}] and imageInfo []")
 
 
