@@ -28,6 +28,9 @@ PAIR = ts.limit("tag.pair_index")
 GENDERS = tuple(ts.limit("tag.gender_names").value)
 NO_MODEL_GENDER = "unknown"  # genderInfo.name when no model is in the image (omnious-tagger-v2.12-api.en.txt / Response)
 PRODUCT_SEEDS = range(12)  # every garment kind of the factory, solid and patterned
+SOLID_RED_TOP = ItemSpec("shirt", ts.SOLID_TOP.box, (200, 30, 30))
+FLAT = {"solid top": ts.SOLID_TOP.color, "solid red top": SOLID_RED_TOP.color}  # response -> drawn colour
+COLOUR_TOLERANCE = 60  # RGB distance of the dominant colour detail from the drawn colour (palette granularity)
 
 
 def rainbow() -> bytes:
@@ -52,6 +55,7 @@ def responses(tagger, image_host, scene_url) -> dict[str, tuple[Exchange, dict]]
         "rainbow": ts.body(ts.b64_image(rainbow())),
         "blank": ts.body(ts.b64_image(ts.blank())),
         "solid top": ts.body(ts.b64_image(ts.single(ts.SOLID_TOP))),
+        "solid red top": ts.body(ts.b64_image(ts.single(SOLID_RED_TOP))),
         "striped top": ts.body(ts.b64_image(ts.single(ts.STRIPED_TOP))),
         **{f"product {seed}": ts.body(ts.url_image(image_host.generated(seed, "jpeg")), detection=list(ts.DETECTION))
            for seed in PRODUCT_SEEDS},
@@ -242,6 +246,21 @@ def test_tags_success_color_detail_fractions_share_the_item(responses):
         fractions = [d["pixelFraction"] for d in tag.get("colorDetails", [])]
         checks.that(ex, all(0 <= f <= 1 for f in fractions) and sum(fractions) <= 1 + 1e-6,
                     f"{name}: pixelFractions of a {obj_type} tag lie in [0, 1] and add up to at most 1; got {fractions}")
+
+
+@pytest.mark.req("TAGGER-DATA-TAG-COLORDETAILS-PIXELS")
+@pytest.mark.parametrize("name", FLAT)
+def test_tags_success_color_details_name_the_drawn_colour(responses, name):
+    """Response > colorDetails: the detail with the largest pixelFraction of a one-colour item is its colour."""
+    ex, data = responses[name]
+    tags = [tag for _, tag in ts.all_tags(data) if tag.get("colorDetails")]
+    checks.that(ex, len(tags) == 1, f"{name}: one tag with colorDetails for the one drawn garment; got {len(tags)}")
+    top = max(tags[0]["colorDetails"], key=lambda d: d["pixelFraction"])
+    got = tuple(int(top["code"][i:i + 2], 16) for i in (1, 3, 5))
+    distance = math.dist(got, FLAT[name])
+    checks.that(ex, distance <= COLOUR_TOLERANCE, f"{name}: the dominant colour detail {top['code']} is the drawn "
+                                                  f"colour #{''.join(f'{c:02x}' for c in FLAT[name])} "
+                                                  f"(RGB distance {distance:.0f} > {COLOUR_TOLERANCE})")
 
 
 @pytest.mark.req("TAGGER-DATA-TAG-ATTRIBUTE-LISTS")

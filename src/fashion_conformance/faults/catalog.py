@@ -529,6 +529,8 @@ CATALOG: tuple[Fault, ...] = (
       ("TAGGER-LANG-NAMES-TRANSLATED",), request=rw.language_swapped("zh", "ko")),
     F("maker-index-times-filled-early", "maker", "a pending index lists startTime and finishTime (set at "
       "reservation)", ("MAKER-INDEX-LIST-TIMES",), ("index.list",), response=rw.edit_data(rw.times_filled_early)),
+    F("tagger-color-details-constant", "tagger", "every colorDetails code the same grey, whatever the pixels",
+      ("TAGGER-DATA-TAG-COLORDETAILS-PIXELS",), response=rw.tagger_tags(rw.constant_color_details)),
 )
 
 BY_NAME: dict[str, Fault] = {f.name: f for f in CATALOG}
