@@ -18,6 +18,7 @@ MIN_IOU = 0.5
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 SCRIPTS = {"ko": (HANGUL, JAPANESE), "jp": (JAPANESE, HANGUL)}  # lang -> (script its labels use, one they do not)
+KANA = re.compile(r"[\u3040-\u30ff]")  # Japanese, unlike Chinese, writes kana (kanji alone would pass as either)
 
 
 @pytest.fixture(scope="session")
@@ -200,6 +201,9 @@ def test_tag_languages(v1, v1_service, scene_url):
             else:
                 checks.that(lang_ex, not any(p.search(t) for p in (HANGUL, JAPANESE) for t in texts),
                             f"lang={lang} labels must carry no Korean or Japanese script: {texts}")
+        if lang == "jp":
+            checks.that(lang_ex, any(KANA.search(t) for it in items for t in _labels(it)),
+                        "lang=jp labels must be Japanese: some of them in kana, not all Han characters (Chinese)")
 
 
 @pytest.mark.parametrize("lang", ["ja", "fr", "zh", "EN"])

@@ -40,6 +40,7 @@ THIN = (
 )
 TINY = factory.ItemSpec("rect", (60, 180, 60 + MIN_PX * 3 // 4, 180 + MIN_PX * 3 // 4), (40, 140, 60))  # 15 x 15
 SCRIPTS = {"ko": re.compile(r"[\uac00-\ud7a3]"), "ja": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")}
+KANA = re.compile(r"[\u3040-\u30ff]")  # Japanese, unlike Chinese, writes kana (kanji alone would pass as either)
 
 
 @pytest.fixture(scope="module")
@@ -250,6 +251,12 @@ def test_tag_labels_follow_lang(v2, catalog, scene_url):
                 f"lang={lang} gives every item labels in its script, none in another's: {texts}",
             )
         checks.that(ex, labels(items) != labels(en), f"lang={lang} labels differ from English ones")
+        if lang == "ja":
+            checks.that(
+                ex,
+                any(KANA.search(lab) for lab in labels(items)),
+                "lang=ja labels are Japanese: some of them in kana, not all Han characters (Chinese)",
+            )
         checks.that(
             ex,
             [[t["attribute"] for t in it["tags"]] for it in items]

@@ -490,6 +490,10 @@ CATALOG: tuple[Fault, ...] = (
                         rw.first_item_only)),
     F("v2-lang-first-item-only", "v2", "tag labels translated for the first item only, the others left in English",
       ("V2-TAG-LANG-LABELS",), ("tag",), response=rw.edit_data(rw.english_after_first_item(("ko", "ja")))),
+    F("v2-lang-ja-chinese", "v2", "tag lang=ja answered with Chinese labels", ("V2-TAG-LANG-LABELS",), ("tag",),
+      response=rw.edit_data(rw.chinese_for(("ja",)))),
+    F("v1-lang-jp-chinese", "v1", "tag lang=jp answered with Chinese labels", ("V1-TAG-LANG-LABELS",), ("tag",),
+      response=rw.edit_data(rw.chinese_for(("jp",)))),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
     F("v1-ports-upper-open", "v1", "the port rule checks only port >= 10000: image URLs on 12001-65535 fetched",
       ("V1-IMAGE-PORTS-REFUSED",), IMAGE_ENDPOINTS["v1"], request=rw.images(rw.above_allowed_port)),

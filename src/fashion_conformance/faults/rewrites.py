@@ -15,6 +15,7 @@ from PIL import Image
 from .. import contracts, filters
 from ..emulator import imaging, vision
 from ..emulator.labels import LABELS
+from ..emulator.tagger_labels import LABELS as TAGGER_LABELS
 from .proxy import Context
 from .traffic import INDEX_IMAGE_URL, Req, Resp, edit_index_field, edit_index_file, edit_query, is_url
 
@@ -427,6 +428,23 @@ def english_after_first_item(langs: tuple[str, ...]) -> Callable[[Any, Req], Non
                 for label in tag.get("labels") or () if isinstance(tag, dict) else ():
                     if isinstance(label, dict) and label.get("label") in english:
                         label["label"] = english[label["label"]]
+
+    return edit
+
+
+def chinese_for(langs: tuple[str, ...]) -> Callable[[Any, Req], None]:
+    """A data edit (for edit_data) of a tag answer for a `lang` in `langs`: every label in Chinese (the emulated
+    Tagger's zh name of the same Japanese text, else a fixed Chinese word), as a server that mixes ja up with zh."""
+    chinese = {texts[4]: texts[3] for table in TAGGER_LABELS.values() for texts in table.values()}
+
+    def edit(data: Any, req: Req) -> None:
+        if req.params().get("lang") not in langs:
+            return
+        for item in data.get("items") or ():
+            for tag in item.get("tags") or () if isinstance(item, dict) else ():
+                for label in tag.get("labels") or () if isinstance(tag, dict) else ():
+                    if isinstance(label, dict) and isinstance(label.get("label"), str):
+                        label["label"] = chinese.get(label["label"], "标签")
 
     return edit
 
