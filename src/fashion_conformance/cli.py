@@ -77,8 +77,12 @@ def _print_inventory() -> int:
 
 
 SUITE_DIR = Path(__file__).resolve().parents[2] / "tests"
-# pytest's exit codes -> ours: 0 all conform, 1 some requirement fails, 2 usage or configuration error.
+# pytest's exit codes -> ours: 0 all conform, 1 some requirement fails, 2 usage or configuration error (or a run
+# pytest stopped by itself); a run ended by SIGINT or SIGTERM exits 128 + the signal's number (130, 143).
 EXIT_CODES = {0: 0, 1: 1}
+RUN_EXIT_HELP = ("exit status: 0 every requirement that was tested holds, 1 some requirement fails, 2 usage or "
+                 "configuration error, 130/143 interrupted by SIGINT/SIGTERM (the reports of what ran are written, "
+                 "marked interrupted, and the run-prefixed cleanup is done)")
 
 
 def run(args: argparse.Namespace, extra: list[str]) -> int:
@@ -117,6 +121,12 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     pytest_args += ["--junitxml", str(run_dir / "junit.xml"), "-o", "junit_family=xunit2", *extra]
     code = pytest.main(pytest_args)
     print(f"reports: {run_dir}")
+    from .plugin import interrupted_by
+
+    signal_ = interrupted_by()
+    if signal_ is not None:
+        print(f"fashion-conformance: interrupted by {signal_[0]}: partial results", file=sys.stderr)
+        return 128 + signal_[1]
     return EXIT_CODES.get(int(code), 2)
 
 
@@ -126,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     inv = sub.add_parser("contracts", help="print the contract inventory")
     inv.add_argument("--json", action="store_true", help="as JSON")
-    r = sub.add_parser("run", help="run the conformance suite (default: against the embedded emulator)")
+    r = sub.add_parser("run", help="run the conformance suite (default: against the embedded emulator)",
+                       epilog=RUN_EXIT_HELP)
     r.add_argument("--targets", type=Path, default=None, help="targets file (TOML); default: the embedded emulator")
     r.add_argument("--api", default="v1,v2,maker,tagger", help="APIs to test, comma-separated")
     r.add_argument("--reports", type=Path, default=Path("reports"), help="reports directory (default: reports/)")

@@ -7,6 +7,9 @@ import contextlib
 import json
 import os
 import secrets as pysecrets
+import signal
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "req(*ids): requirement IDs (contracts/requirements) this test checks")
     config.addinivalue_line("markers", "destructive: creates, deletes, indexes or spends a quota on the target")
     config.addinivalue_line("markers", "security: a SEC-* security probe of the target (opt-in: --security-probes)")
+    _catch_interrupts(config)
     apis = [a.strip() for a in config.getoption("--api").split(",") if a.strip()]
     unknown = set(apis) - set(API_SECTIONS)
     if unknown:
@@ -289,3 +293,41 @@ def run_secrets(config: pytest.Config) -> list[str]:
     """Every key this run may send: the targets' secrets, or the embedded emulator's keys."""
     given = live_targets(config)
     return given.secrets() if given is not None else list(embedded.DEFAULT_KEYS.values())
+
+
+# Interrupted runs: SIGTERM (a CI job's timeout) ends the run as Ctrl-C does, as pytest's interrupted session, so the
+# session fixtures' cleanup (run-prefixed services, embedded emulators) runs and the reports of what ran are written.
+# Installed in every process of the run (the xdist controller and its workers: a process group may be signalled).
+_interrupt: dict[str, object] = {}
+
+
+def interrupted_by() -> tuple[str, int] | None:
+    """(name, number) of the signal that interrupted the run in this process (SIGINT, SIGTERM), else None."""
+    return (str(_interrupt["name"]), int(_interrupt["signum"])) if _interrupt else None  # type: ignore[call-overload]
+
+
+def _on_signal(signum: int, frame) -> None:
+    first = not _interrupt
+    if first:
+        _interrupt.update(name=signal.Signals(signum).name, signum=signum)
+    elif signum == signal.SIGTERM:  # already finishing (cleanup, reports): let it complete; SIGKILL still ends it
+        print(f"fashion-conformance: {signal.Signals(signum).name} ignored: finishing the interrupted run",
+              file=sys.stderr)
+        return
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _catch_interrupts(config: pytest.Config) -> None:
+    _interrupt.clear()
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):  # never replace another handler
+            previous[sig] = signal.signal(sig, _on_signal)
+    config._fashion_signal_handlers = previous  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for sig, handler in getattr(config, "_fashion_signal_handlers", {}).items():
+        signal.signal(sig, handler)

@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from .matrix import STATUSES
+from .matrix import STATUSES, interrupted_banner
 
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "doc ambiguity": "#ef6c00", "unsupported": "#6a1b9a",
            "not targeted": "#78909c", "untested": "#bdbdbd",
@@ -24,6 +24,7 @@ pre{background:#f6f8fa;padding:8px;overflow:auto;max-height:360px;font-size:12px
 .cards{display:flex;gap:16px;flex-wrap:wrap}.card{border:1px solid #e0e0e0;border-radius:6px;padding:10px 14px}
 .legend span{margin-right:10px;font-size:12px}
 .reading{color:#555}.why{margin:4px 0;font-size:13px}
+.interrupted{background:#c62828;color:#fff;font-weight:bold;padding:8px 12px;border-radius:6px;margin:8px 0}
 """
 
 JS = """
@@ -130,10 +131,13 @@ def render(doc: dict[str, Any], errata: list[dict[str, Any]]) -> str:
     options = lambda values: "".join(f'<option value="{_e(v)}">{_e(v)}</option>' for v in values)  # noqa: E731
     meta_rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(json.dumps(v) if isinstance(v, dict | list) else v)}</td></tr>"
                         for k, v in meta.items())
+    banner = (f'<div class="interrupted" id="interrupted" role="alert">{_e(interrupted_banner(meta))}</div>'
+              if meta.get("interrupted") else "")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Conformance report</title><style>{CSS}</style></head>
 <body>
 <h1>Conformance report</h1>
+{banner}
 <div class="meta">target: {_e(meta.get("target"))} &middot; started {_e(meta.get("started"))} &middot;
 duration {_e(meta.get("duration_s"))} s &middot; suite {_e(meta.get("suite_version"))}</div>
 <h2 id="summary">Summary</h2>

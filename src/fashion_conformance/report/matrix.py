@@ -1,7 +1,8 @@
 """The requirement matrix: per requirement, what the tests that check it found.
 
 Statuses: pass, fail, not targeted (its API was not tested), unsupported (the target said it does not
-support it: the test skipped with "unsupported"), untested (no test checks it, or all were skipped),
+support it: the test skipped with "unsupported"), untested (no test checks it, or all were skipped, or the run was
+interrupted before all its tests ran and none failed),
 doc ambiguity (the requirement is INTERPRETED or rests on an erratum: its tests' verdict is kept in `outcome`
 and its reason, the errata and/or the stated reading, in `ambiguity`; never a plain pass or fail), not observable
 (the catalog says it cannot be checked over HTTP). A requirement fails when any of its tests fails.
@@ -61,7 +62,9 @@ def _verdict(results: list[TestResult], api_targeted: bool) -> str:
     return "untested"
 
 
-def build(results: list[TestResult], targeted_apis: set[str]) -> list[RequirementRow]:
+def build(results: list[TestResult], targeted_apis: set[str],
+          incomplete: set[str] | frozenset[str] = frozenset()) -> list[RequirementRow]:
+    """`incomplete`: requirements with a test that did not run (an interrupted run): never a pass, untested."""
     by_req: dict[str, list[TestResult]] = {}
     for r in results:
         for rid in r.requirements:
@@ -71,6 +74,8 @@ def build(results: list[TestResult], targeted_apis: set[str]) -> list[Requiremen
         mine = by_req.get(req.id, [])
         api_targeted = req.api in targeted_apis or req.api not in contracts.APIS
         verdict = _verdict(mine, api_targeted)
+        if verdict == "pass" and req.id in incomplete:
+            verdict = "untested"
         if verdict == "untested" and not req.http:
             verdict = "not observable"
         ambiguous = bool(req.errata) or req.level == "INTERPRETED"
@@ -105,12 +110,26 @@ def to_json(rows: list[RequirementRow], results: list[TestResult], meta: dict[st
     }
 
 
+def interrupted_banner(meta: dict[str, Any]) -> str:
+    """The banner of an interrupted run's reports ("" for a run that ended by itself)."""
+    if not meta.get("interrupted"):
+        return ""
+    by = f" ({meta['interrupted_by']})" if meta.get("interrupted_by") else ""
+    ran = meta.get("tests_ran")
+    of = f" of {meta['tests_collected']}" if meta.get("tests_collected") else ""
+    counts = f": {ran}{of} tests ran" if ran is not None else ""
+    return (f"INTERRUPTED{by} \u2014 partial results{counts}; requirements whose tests did not all run are "
+            "untested, not passed")
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(rows: list[RequirementRow], meta: dict[str, Any]) -> str:
     lines = ["# Conformance report", ""]
+    if meta.get("interrupted"):
+        lines += [f"> **{interrupted_banner(meta)}**", ""]
     for key in ("suite_version", "target", "started", "finished", "duration_s"):
         if key in meta:
             lines.append(f"- {key.replace('_', ' ')}: {meta[key]}")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import os
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from .. import __version__, contracts
-from ..plugin import live_targets, run_secrets
+from ..plugin import interrupted_by, live_targets, run_secrets
 from ..targets import API_SECTIONS, redact
 from . import html, matrix
 from .rundir import new_run_dir
@@ -23,7 +25,24 @@ class MatrixRecorder:
         self.config = config
         self.run_dir = run_dir
         self.results: dict[str, matrix.TestResult] = {}
+        self.collected: dict[str, list[str]] = {}  # node ID -> requirement IDs of every test collected to run
         self.started = time.time()
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected = _requirements_of(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        """xdist: the workers collect, the controller does not; the first worker leaves its collection here."""
+        node.workerinput["fashion_run_dir"] = str(self.run_dir)
+
+    def _collected(self) -> dict[str, list[str]]:
+        found = dict(self.collected)
+        for path in self.run_dir.glob(COLLECTED_GLOB):
+            with contextlib.suppress(OSError, ValueError):
+                found |= json.loads(path.read_text(encoding="utf-8"))
+            path.unlink(missing_ok=True)
+        return found
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         reqs = next((v.split(",") for k, v in report.user_properties if k == "requirements" and v), [])
@@ -45,8 +64,11 @@ class MatrixRecorder:
                 self.results[report.nodeid] = matrix.TestResult(report.nodeid, outcome, reqs, report.duration, message)
 
     @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """After the session fixtures' cleanup and junit.xml (trylast), also when the run was interrupted."""
         config = session.config
+        signal_ = interrupted_by()
+        interrupted = signal_ is not None or exitstatus == pytest.ExitCode.INTERRUPTED
         apis = set(getattr(config, "_fashion_apis", API_SECTIONS))
         given = live_targets(config)
         secrets_ = run_secrets(config)
@@ -65,9 +87,19 @@ class MatrixRecorder:
             "finished": dt.datetime.fromtimestamp(finished, dt.UTC).isoformat(timespec="seconds"),
             "duration_s": round(finished - self.started, 1),
             "apis": sorted(apis),
+            "interrupted": interrupted,
+            "interrupted_by": signal_[0] if interrupted and signal_ else None,
+            "tests_collected": session.testscollected if interrupted else None,
         }
         results = list(self.results.values())
-        rows = matrix.build(results, targeted)
+        collected = self._collected()
+        incomplete: set[str] = set()
+        if interrupted:  # a requirement is not passed on the tests of it that happened to run before the signal
+            incomplete = {rid for nodeid, reqs in collected.items() if nodeid not in self.results for rid in reqs}
+            meta["tests_collected"] = len(collected) or session.testscollected
+            meta["tests_ran"] = len(results)
+            _mark_junit(config, meta)
+        rows = matrix.build(results, targeted, incomplete)
         doc = json.loads(redact(json.dumps(matrix.to_json(rows, results, meta)), secrets_))
         (self.run_dir / "conformance.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
         (self.run_dir / "conformance.md").write_text(redact(matrix.to_markdown(rows, meta), secrets_), encoding="utf-8")
@@ -81,6 +113,8 @@ class MatrixRecorder:
             return
         tr = terminalreporter
         tr.section("requirements")
+        if doc["meta"].get("interrupted"):
+            tr.write_line(matrix.interrupted_banner(doc["meta"]), red=True, bold=True)
         for api, counts in doc["summary"].items():
             tr.write_line(f"{api:8s} " + ", ".join(f"{n} {status}" for status, n in counts.items()))
         ambiguous_failed = [r["id"] for r in doc["requirements"]
@@ -99,6 +133,41 @@ class MatrixRecorder:
         if slowest:
             tr.write_line("slowest: " + "; ".join(f"{t['nodeid'].split('::')[-1]} {t['duration_s']:.1f}s" for t in slowest))
         tr.write_line(f"report: {self.run_dir / 'report.html'}")
+
+
+COLLECTED_GLOB = ".collected-*.json"
+
+
+def _requirements_of(items: list[pytest.Item]) -> dict[str, list[str]]:
+    return {item.nodeid: sorted({i for m in item.iter_markers("req") for i in m.args}) for item in items}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """xdist worker gw0: its collection, for the controller's report of an interrupted run."""
+    given = getattr(session.config, "workerinput", {})
+    if not given.get("fashion_run_dir") or given.get("workerid") != "gw0":
+        return
+    path = Path(given["fashion_run_dir"]) / COLLECTED_GLOB.replace("*", given["workerid"])
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(_requirements_of(session.items)), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _mark_junit(config: pytest.Config, meta: dict) -> None:
+    """junit.xml, as pytest wrote it: each testsuite gets the properties interrupted=true and interrupted_by."""
+    path = getattr(config.option, "xmlpath", None)
+    if not path or not Path(path).is_file():
+        return
+    tree = ET.parse(path)
+    suites = [tree.getroot()] if tree.getroot().tag == "testsuite" else tree.getroot().findall("testsuite")
+    for suite in suites:
+        props = suite.find("properties")
+        if props is None:
+            props = ET.Element("properties")
+            suite.insert(0, props)
+        ET.SubElement(props, "property", name="interrupted", value="true")
+        ET.SubElement(props, "property", name="interrupted_by", value=meta["interrupted_by"] or "unknown")
+    tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
