@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import v1_kit as kit
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from fashion_conformance import checks
+from fashion_conformance.imagehost import factory
 
 CODE = kit.CODE
 LIMIT = kit.limit("search.limit")
@@ -148,6 +152,30 @@ def test_search_image_relevance(search):
     found = [it["productID"] for it in checks.success(ex)["items"]]
     checks.that(ex, kit.QUERY_PRODUCT in found,
                 f"{kit.QUERY_PRODUCT}, whose image was detected, must be among the results")
+
+
+@pytest.mark.req("V1-SEARCH-IMAGE-RELEVANCE", "V1-SEARCH-IMAGE-LINK-ROUNDTRIP")
+def test_search_image_link_per_item(v1, catalog, image_host):
+    """Each item's link searches that item: in an image holding two catalog products' garments side by side, the
+    link of the left item finds the left product first and the link of the right one the right product."""
+    left, right = "p03", "p07"
+    photos = [Image.open(io.BytesIO(kit.generated_bytes(catalog.seeds[pid], "png"))).convert("RGB")
+              for pid in (left, right)]
+    canvas = Image.new("RGB", (photos[0].width + photos[1].width + 40, max(p.height for p in photos)), "white")
+    canvas.paste(photos[0], (0, 0))
+    canvas.paste(photos[1], (photos[0].width + 40, 0))
+    url = image_host.put("v1-two-products.png", factory.encode(canvas, "png"))
+    ex = v1.call("detect", path={"serviceID": catalog.service}, params={"path": url})
+    items = kit.items_of(ex, at_least=2)
+    split = (photos[0].width + 20) / canvas.width
+    for item in items:
+        pid = left if item["center"][0] < split else right
+        found_ex = v1.call("search.image", path={"serviceID": catalog.service},
+                           params={"link": item["link"], "limit": 5})
+        found = [it["productID"] for it in _answer_ok(found_ex, 5)]
+        checks.that(found_ex, found[:1] == [pid],
+                    f"the link of the item at {item['b0']}-{item['b1']} must find {pid}, whose garment it is, "
+                    f"first; got {found}")
 
 
 @pytest.mark.req("V1-SEARCH-IMAGE-LINK-ROUNDTRIP")

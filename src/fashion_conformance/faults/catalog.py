@@ -494,6 +494,9 @@ CATALOG: tuple[Fault, ...] = (
       response=rw.edit_data(rw.chinese_for(("ja",)))),
     F("v1-lang-jp-chinese", "v1", "tag lang=jp answered with Chinese labels", ("V1-TAG-LANG-LABELS",), ("tag",),
       response=rw.edit_data(rw.chinese_for(("jp",)))),
+    F("v1-detect-links-largest", "v1", "every detected item carries the largest item's link (links name the image, "
+      "not the item)", ("V1-SEARCH-IMAGE-RELEVANCE", "V1-SEARCH-IMAGE-LINK-ROUNDTRIP"), ("detect",),
+      response=rw.edit_data(rw.first_link_for_all)),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
     F("v1-ports-upper-open", "v1", "the port rule checks only port >= 10000: image URLs on 12001-65535 fetched",
       ("V1-IMAGE-PORTS-REFUSED",), IMAGE_ENDPOINTS["v1"], request=rw.images(rw.above_allowed_port)),

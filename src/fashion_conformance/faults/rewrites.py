@@ -449,6 +449,14 @@ def chinese_for(langs: tuple[str, ...]) -> Callable[[Any, Req], None]:
     return edit
 
 
+def first_link_for_all(data: Any, req: Req) -> None:
+    """A data edit (for edit_data) of a detect answer: every item carries the first (largest) item's link, as a
+    server whose links name the image but not the item would."""
+    items = [it for it in data.get("items") or () if isinstance(it, dict) and "link" in it]
+    for item in items[1:]:
+        item["link"] = items[0]["link"]
+
+
 def image_size(url: str, ctx: Context) -> tuple[int, int] | None:
     """(width, height) in pixels of the image behind `url` (downloaded once per URL; None when it cannot be)."""
     cache = ctx.state.setdefault("image_sizes", {})
