@@ -5,6 +5,8 @@ faithful proxy. CI runs the variants combined in a few proxy runs (benign.GROUPS
 When a combined run fails, run each variant alone to find the culprit:
     FC_BENIGN=alone pytest selftest/test_benign_variants.py -p no:cacheprovider   # one whole run per variant
     FC_BENIGN=name1,name2 pytest selftest/test_benign_variants.py ...              # those variants, one run each
+    FC_BENIGN=faithful pytest selftest/test_benign_variants.py ...                 # the baseline: no variant at all
+(the combined runs rely on the whole suite passing through a faithful proxy; `faithful` checks that first).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from fashion_conformance.faults.traffic import Req, Resp
 V2 = "/v2.0/appkeys/k/services/svc"
 
 ENV = "FC_BENIGN"
+FAITHFUL = "faithful"
 
 
 def _runs() -> list:
@@ -32,8 +35,9 @@ def _runs() -> list:
         return [pytest.param(names, id=group) for group, names in benign.GROUPS.items()]
     names = list(benign.BY_NAME) if choice == "alone" else [n.strip() for n in choice.split(",") if n.strip()]
     for name in names:
-        benign.variant(name)  # an unknown name is an error, not an empty run
-    return [pytest.param((name,), id=name) for name in names]
+        if name != FAITHFUL:
+            benign.variant(name)  # an unknown name is an error, not an empty run
+    return [pytest.param(() if name == FAITHFUL else (name,), id=name) for name in names]
 
 
 def _evidence(run: SuiteRun) -> str:
@@ -51,6 +55,15 @@ def test_benign_groups_cover_every_variant_once():
     for v in benign.VARIANTS:
         assert v.kind in benign.KINDS and v.freedom, f"{v.name}: kind and the freedom it uses (document or erratum)"
         assert not v.requirements, f"{v.name}: a benign variant trips no requirement"
+
+
+def test_benign_variants_apply_only_to_their_apis_and_endpoints():
+    """"*" means every API (never the proxy's own relay or a path outside the APIs); endpoints narrow it."""
+    every, detect = benign.variant("connection-close"), benign.variant("boxes-moved")
+    assert all(every.applies(api, None) for api in contracts.APIS) and not every.applies(None, None)
+    assert detect.applies("v1", "detect") and detect.applies("v2", "tag") and not detect.applies("v2", "service.list")
+    e3 = benign.variant("v2-document-count-string")
+    assert e3.applies("v2", "service.get") and not e3.applies("v2", "index.list") and not e3.applies("v1", "service.list")
 
 
 def _ok(data: dict) -> Resp:
