@@ -308,6 +308,36 @@ def test_search_link_finds_detected_product(search, catalog):
     )
 
 
+@pytest.mark.req("V2-SEARCH-LINK-SIMILAR", "V2-SEARCH-LINK-FROM-DETECT")
+def test_search_link_per_item(v2, catalog, image_host):
+    """Each item's link searches that item: in an image holding two catalog products' garments side by side, the
+    link of the left item returns the left product first and the link of the right one the right product."""
+    left, right = catalog.products["p9"], catalog.products["p12"]
+    photos = [Image.open(io.BytesIO(image_bytes(p.imageUrl))).convert("RGB") for p in (left, right)]
+    canvas = Image.new("RGB", (photos[0].width + photos[1].width + 40, max(p.height for p in photos)), "white")
+    canvas.paste(photos[0], (0, 0))
+    canvas.paste(photos[1], (photos[0].width + 40, 0))
+    url = image_host.put("v2-two-products.png", factory.encode(canvas, "png"))
+    ex = v2.call("detect", path={"serviceName": catalog.service}, params={"path": url})
+    items = checks.success(ex)["items"]
+    checks.that(ex, len(items) == 2, f"two garments side by side are two items; got {len(items)}")
+    split = (photos[0].width + 20) / canvas.width
+    for item in items:
+        want = (left if item["center"][0] < split else right).productId
+        found = search_link_items(v2, catalog, item["link"], limit=5)
+        got = [it["productId"] for it in found[1]]
+        checks.that(
+            found[0],
+            got[:1] == [want],
+            f"the link of the item at {item['b0']}-{item['b1']} returns {want}, whose garment it is, first; got {got}",
+        )
+
+
+def search_link_items(v2, catalog, link: str, *, limit: int):
+    ex = v2.call("search.link", path={"serviceName": catalog.service}, params={"link": link, "limit": limit})
+    return ex, check_results(ex, catalog, limit=limit)
+
+
 @pytest.mark.req("V2-SEARCH-LINK-URL-ENCODED", "V2-SEARCH-LINK-FROM-DETECT")
 def test_search_link_fully_percent_encoded(v2, catalog, query_link):
     encoded = "".join(f"%{b:02X}" for b in query_link.encode())

@@ -497,6 +497,10 @@ CATALOG: tuple[Fault, ...] = (
     F("v1-detect-links-largest", "v1", "every detected item carries the largest item's link (links name the image, "
       "not the item)", ("V1-SEARCH-IMAGE-RELEVANCE", "V1-SEARCH-IMAGE-LINK-ROUNDTRIP"), ("detect",),
       response=rw.edit_data(rw.first_link_for_all)),
+    F("v2-links-search-first-item", "v2", "item links differ but every one searches the image's first (largest) item",
+      ("V2-SEARCH-LINK-SIMILAR",), ("detect", "search.link"), **rw.links_search_first_item()),
+    F("v1-links-search-first-item", "v1", "item links differ but every one searches the image's first (largest) item",
+      ("V1-SEARCH-IMAGE-RELEVANCE",), ("detect", "search.image"), **rw.links_search_first_item()),
     # lazy servers the suite once let through: images, ports, indexes, Maker, Tagger
     F("v1-ports-upper-open", "v1", "the port rule checks only port >= 10000: image URLs on 12001-65535 fetched",
       ("V1-IMAGE-PORTS-REFUSED",), IMAGE_ENDPOINTS["v1"], request=rw.images(rw.above_allowed_port)),

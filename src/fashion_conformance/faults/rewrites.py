@@ -457,6 +457,28 @@ def first_link_for_all(data: Any, req: Req) -> None:
         item["link"] = items[0]["link"]
 
 
+def links_search_first_item(detect: str = "detect", link_param: str = "link") -> dict[str, Callable[..., None]]:
+    """The request and response rewrites (Fault keyword arguments) of a server whose item links differ but all
+    search the first (largest) item of their image: detect answers are left as they are and their other items'
+    links remembered; a search with such a link is sent with the first item's link instead."""
+
+    def response(req: Req, resp: Resp, ctx: Context) -> None:
+        if req.endpoint != detect:
+            return
+
+        def remember(data: Any, req: Req) -> None:
+            links = [it["link"] for it in data.get("items") or () if isinstance(it, dict) and "link" in it]
+            ctx.state.setdefault("link_alias", {}).update({link: links[0] for link in links[1:]})
+
+        edit_data(remember)(req, resp, ctx)
+
+    def request(req: Req, ctx: Context) -> None:
+        alias = ctx.state.get("link_alias", {})
+        req.edit_params(lambda k, v: alias.get(v, v) if k == link_param else v)
+
+    return {"request": request, "response": response}
+
+
 def image_size(url: str, ctx: Context) -> tuple[int, int] | None:
     """(width, height) in pixels of the image behind `url` (downloaded once per URL; None when it cannot be)."""
     cache = ctx.state.setdefault("image_sizes", {})
