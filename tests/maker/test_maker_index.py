@@ -212,12 +212,13 @@ def _pending_times(maker, item: dict) -> None:
                   f"index {item['id']} is {item['status']}: it has started, finishTime is 0: {item}")
 
 
-def _statuses_until_final(maker, service: str, index_id: str) -> list[str]:
+def _statuses_until_final(maker, service: str, index_id: str, times: bool = False) -> list[str]:
+    """The statuses the list shows until the index is final; with `times`, each pending item's times checked."""
     seen = []
     deadline = time.monotonic() + v1_kit.WAIT_S
     while time.monotonic() < deadline:
         item = v1_kit.find_index(maker, service, index_id)
-        if item is not None:
+        if item is not None and times:
             _pending_times(maker, item)
         seen.append(item["status"] if item else "<absent>")
         if seen[-1] in mk.FINAL and len(seen) > 1 and seen[-2] == seen[-1]:
@@ -226,21 +227,42 @@ def _statuses_until_final(maker, service: str, index_id: str) -> list[str]:
     raise AssertionError(f"index {index_id} did not end within {v1_kit.WAIT_S:.0f} s: {seen[-5:]}")
 
 
+def _slow_file(image_host) -> bytes:
+    return v1_kit.jsonl([v1_kit.product(f"s{i}", image_host.generated(95 + i, delay=1.5)) for i in range(3)])
+
+
 @pytest.mark.destructive
-@pytest.mark.req("MAKER-INDEX-CREATE-BUSY-40080", "MAKER-INDEX-CREATE-BUSY-40080-WHILE-QUEUED",
-                 "MAKER-INDEX-STATUS-LIFECYCLE", "MAKER-INDEX-LIST-TIMES")
-def test_index_busy_and_lifecycle(v1, maker, services, image_host):
-    slow = v1_kit.jsonl([v1_kit.product(f"s{i}", image_host.generated(95 + i, delay=1.5)) for i in range(3)])
-    with v1_kit.temp_service(v1, services, "busy") as service:
-        index_id = checks.success(v1_kit.submit_index(maker, service, slow))["indexID"]
-        ex = v1_kit.submit_index(maker, service, slow)
-        checks.error(ex, CODE["TooManyRequestError"])
+@pytest.mark.req("MAKER-INDEX-STATUS-LIFECYCLE")
+def test_index_create_slow_file_moves_forward(v1, maker, services, image_host):
+    """インデックス状態: an index is seen pending first, its status never goes back, and it ends finished."""
+    with v1_kit.temp_service(v1, services, "life") as service:
+        index_id = checks.success(v1_kit.submit_index(maker, service, _slow_file(image_host)))["indexID"]
         seen = _statuses_until_final(maker, service, index_id)
         steps = [ORDER.get(s, len(ORDER)) for s in seen]
         mk.expect(maker, "<absent>" not in seen and steps == sorted(steps), f"statuses must only move forward: {seen}")
         mk.expect(maker, seen[0] not in mk.FINAL, f"images take 1.5 s: the index must be seen pending first: {seen}")
         mk.expect(maker, seen[-1] == "finished", f"the slow index must end finished: {seen}")
 
+
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-CREATE-BUSY-40080-WHILE-QUEUED", "MAKER-INDEX-LIST-TIMES")
+def test_index_create_while_queued_is_refused_with_40080(v1, maker, services, image_host):
+    """The -40080 reading (a request after one was accepted, while that one is pending) and E106's times of a
+    pending index (0 until they happen)."""
+    slow = _slow_file(image_host)
+    with v1_kit.temp_service(v1, services, "busy") as service:
+        index_id = checks.success(v1_kit.submit_index(maker, service, slow))["indexID"]
+        ex = v1_kit.submit_index(maker, service, slow)
+        checks.error(ex, CODE["TooManyRequestError"])
+        _statuses_until_final(maker, service, index_id, times=True)
+
+
+@pytest.mark.destructive
+@pytest.mark.req("MAKER-INDEX-CREATE-BUSY-40080")
+def test_index_create_simultaneous_requests_one_accepted(v1, maker, services, image_host):
+    """エラーコード: of requests sent at the same time, one is accepted and the others get -40080."""
+    slow = _slow_file(image_host)
+    with v1_kit.temp_service(v1, services, "simul") as service:
         with ThreadPoolExecutor(max_workers=3) as pool:
             answers = list(pool.map(lambda _: v1_kit.submit_index(maker, service, slow), range(3)))
         accepted = [a for a in answers if a.header.get("isSuccessful")]

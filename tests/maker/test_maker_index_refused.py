@@ -165,6 +165,13 @@ def test_index_create_unknown_service(maker, services, image_host):
 
 @pytest.mark.req("MAKER-INDEX-CREATE-UNAUTHORIZED-41000")
 def test_index_create_unauthorized(maker, bad_maker, idle_service, image_host):
+    ex = v1_kit.submit_index(bad_maker, idle_service, v1_kit.jsonl([_good(image_host)]))
+    checks.error(ex, CODE["UnauthorizedAppKey"])
+
+
+@pytest.mark.req("MAKER-AUTH-NO-EFFECT")
+def test_index_create_unauthorized_creates_nothing(maker, bad_maker, idle_service, image_host):
+    """Our reading: a request refused with -41000 queues no index."""
     before = mk.index_total(maker, idle_service)
     ex = v1_kit.submit_index(bad_maker, idle_service, v1_kit.jsonl([_good(image_host)]))
     checks.error(ex, CODE["UnauthorizedAppKey"])

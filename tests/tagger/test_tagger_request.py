@@ -46,14 +46,29 @@ def test_tags_post_body_not_json_object_is_refused_with_824(tagger, raw):
     checks.error(ts.post(tagger, content=raw), 824)
 
 
-@pytest.mark.req("TAGGER-REQ-IMAGE-REQUIRED", "TAGGER-RESPONSE-ERROR-CODE-LIST")
-@pytest.mark.parametrize("payload", [
+NO_IMAGE = pytest.mark.parametrize("payload", [
     {}, {"context": {"id": "A111"}}, {"image": None}, {"image": {}}, {"image": "url"},
     {"image": {"type": "url"}}, {"image": {"type": "base64"}}, {"image": {"content": "data:image/png;base64,AAAA"}},
 ], ids=["empty", "context-only", "image-null", "image-empty", "image-string", "no-content-url", "no-content-b64",
         "no-type"])
+
+
+@pytest.mark.req("TAGGER-REQ-IMAGE-REQUIRED")
+@NO_IMAGE
 def test_tags_post_without_image_type_or_content_is_refused(tagger, payload):
+    """Request body table: image, image.type and image.content are required; the refusal is the fail envelope."""
     ts.fail_envelope(ts.post(tagger, payload))
+
+
+@pytest.mark.req("TAGGER-RESPONSE-ERROR-CODE-LIST", "TAGGER-TAGS-INTERNAL-500")
+@NO_IMAGE
+def test_tags_post_without_image_type_or_content_is_refused_with_listed_code(tagger, payload):
+    """E301: the refusal's code is one of the vendor's codes, and not 500 nor an HTTP 5xx (E19)."""
+    ex = ts.post(tagger, payload)
+    code = ts.fail_envelope(ex)
+    ts.listed_code(ex, code)
+    ts.not_5xx(ex)
+    checks.that(ex, code != 500, "a request without image is the client's fault, never code 500")
 
 
 @pytest.mark.req("TAGGER-TAGS-IMAGE-TYPE-804")

@@ -68,16 +68,42 @@ def test_tags_schema_driven_valid_requests_are_tagged(case, target, tagger, imag
         f"{response.text[:500]}")
 
 
-@pytest.mark.req("TAGGER-TAGS-INTERNAL-500", "TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-RESPONSE-ERROR-CODE-LIST",
-                 "TAGGER-TAGS-URI-METHOD-623")
-@settings(deadline=None, suppress_health_check=list(HealthCheck))
-@negative.parametrize()
-def test_tags_schema_driven_invalid_requests_are_refused_in_envelope(case, target, tagger, image_host):
+def call_negative(case, target, tagger, image_host):
     image = case.body.get("image") if isinstance(case.body, dict) else None
     if isinstance(image, dict) and image.get("type") == "url":
         case.body["image"] = own_image(case.body, image_host)
     with_key(case, target)
-    response = case.call(base_url=tagger.base_url)
+    return case.call(base_url=tagger.base_url)
+
+
+@pytest.mark.req("TAGGER-RESPONSE-ERROR-ENVELOPE")
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+@negative.parametrize()
+def test_tags_schema_driven_invalid_post_refusal_is_fail_envelope(case, target, tagger, image_host):
+    """Response; error example: a POST /tags the service does not tag is answered with the fail envelope (status
+    fail, data {}, error {code - a number, message}); which code, other methods and the HTTP status rest on E301/E19."""
+    if case.method != "POST" or not _valid_http_fields(case):
+        return  # other methods (623) and malformed HTTP fields: the vendor's page and the HTTP layer, not the document
+    response = call_negative(case, target, tagger, image_host)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("status") == "ok":
+        return  # tagged: not a refusal
+    errors = [e for e in contracts.validate("tagger", "tags", "error", body) if not e.startswith(ts.CODE_PATH)]
+    code = body.get("error", {}).get("code") if not errors else None
+    assert not errors and isinstance(code, int) and not isinstance(code, bool), (
+        f"a POST that is not tagged is refused with the fail envelope; got HTTP {response.status_code}: "
+        f"{response.text[:500]} ({'; '.join(errors[:3])})")
+
+
+@pytest.mark.req("TAGGER-TAGS-INTERNAL-500", "TAGGER-RESPONSE-ERROR-CODE-LIST", "TAGGER-TAGS-URI-METHOD-623")
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+@negative.parametrize()
+def test_tags_schema_driven_invalid_requests_conform_with_vendor_codes(case, target, tagger, image_host):
+    """E301, E19, E302: every answer conforms to the response schema with the vendor's codes, never a 5xx or 500."""
+    response = call_negative(case, target, tagger, image_host)
     case.validate_response(response, checks=CHECKS)
     if case.method == "HEAD" or response.status_code in (200, 201):
         return  # HEAD answers carry no body; a success was judged by the checks

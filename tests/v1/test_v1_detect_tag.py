@@ -44,17 +44,51 @@ def _width(item: dict) -> float:
 
 # ------------------------------------------------------------------ detect
 
-@pytest.mark.req("V1-DETECT-FIELDS", "V1-DETECT-TOTALCOUNT", "V1-DETECT-GEOMETRY-RANGE", "V1-DETECT-GEOMETRY-BOX",
-                 "V1-DETECT-SCORE")
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@pytest.mark.req("V1-DETECT-FIELDS")
 def test_detect_answer_fields(v1, v1_service, scene_url, scene):
+    """Detect > [Response Body Data]: totalCount, query, and per item link, center, b0, b1 (two numbers), score."""
     ex = _detect(v1, v1_service, scene_url)
     data = checks.success(ex)
     checks.that(ex, isinstance(data["query"], str), "data.query must be a string")
-    checks.that(ex, data["totalCount"] == len(data["items"]), "totalCount must equal the number of items")
-    for item in kit.items_of(ex, at_least=len(scene.items)):
+    checks.that(ex, _number(data.get("totalCount")), "data.totalCount must be a number")
+    for item in kit.items_of(ex, at_least=1):
         checks.that(ex, isinstance(item["link"], str) and item["link"], "every item needs a non-empty link")
+        checks.that(ex, _number(item.get("score")), f"every item has a numeric score, got {item.get('score')!r}")
+        for name in ("center", "b0", "b1"):
+            point = item.get(name)
+            checks.that(ex, isinstance(point, list) and len(point) == 2 and all(map(_number, point)),
+                        f"{name} must be two numbers, got {point!r}")
+
+
+def _total_equals_items(ex, data, _items) -> None:
+    checks.that(ex, data["totalCount"] == len(data["items"]), "totalCount must equal the number of items")
+
+
+def _score_in_range(ex, _data, items) -> None:
+    for item in items:
         checks.that(ex, 0 < item["score"] <= 1, f"score {item['score']} must lie in (0, 1]")
+
+
+def _geometry(ex, _data, items) -> None:
+    for item in items:
         kit.box_ok(ex, item)
+
+
+@pytest.mark.parametrize("check", [
+    pytest.param(_total_equals_items, marks=pytest.mark.req("V1-DETECT-TOTALCOUNT"), id="totalCount"),
+    pytest.param(_score_in_range, marks=pytest.mark.req("V1-DETECT-SCORE"), id="score"),
+    pytest.param(_geometry, marks=pytest.mark.req("V1-DETECT-GEOMETRY-RANGE", "V1-DETECT-GEOMETRY-BOX"),
+                 id="geometry"),
+])
+def test_detect_answer_fields_as_read(v1, v1_service, scene_url, scene, check):
+    """The readings of the detect table: totalCount counts the answer's items, score is in (0, 1], and E111's
+    geometry (ratios in [0, 1], b0 above-left of b1, center their midpoint)."""
+    ex = _detect(v1, v1_service, scene_url)
+    check(ex, checks.success(ex), kit.items_of(ex, at_least=len(scene.items)))
 
 
 @pytest.mark.req("V1-DETECT-GEOMETRY-LOCATION")

@@ -109,14 +109,24 @@ def test_service_create_quota(v1, services):
             kit.delete_service(v1, name)
 
 
-@pytest.mark.req("V1-SERVICE-LIST-FIELDS", "V1-SERVICE-LIST-TOTAL-COUNT", "V1-SERVICE-LIST-CONTENT")
+@pytest.mark.req("V1-SERVICE-LIST-FIELDS", "V1-SERVICE-LIST-CONTENT")
 def test_service_list_fields(v1):
     ex = v1.call("service.list")
     data = checks.success(ex)
     names = [item["serviceID"] for item in data["items"]]
-    checks.that(ex, data["totalCount"] == len(names), "totalCount must equal the number of items")
+    total = data["totalCount"]
+    checks.that(ex, isinstance(total, int) and not isinstance(total, bool) and total >= 0,
+                f"totalCount must be a non-negative count, got {total!r}")
     checks.that(ex, len(set(names)) == len(names), "every service ID must be listed once")
     checks.that(ex, all(isinstance(n, str) and n for n in names), "every serviceID must be a non-empty string")
+
+
+@pytest.mark.req("V1-SERVICE-LIST-TOTAL-COUNT")
+def test_service_list_total_count_is_items(v1):
+    """Our reading: the list is not paged, so totalCount counts its items."""
+    ex = v1.call("service.list")
+    data = checks.success(ex)
+    checks.that(ex, data["totalCount"] == len(data["items"]), "totalCount must equal the number of items")
 
 
 @pytest.mark.destructive
@@ -153,6 +163,14 @@ def test_service_unauthorized(v1, bad_v1, v1_service, services):
     name = services.name("auth")
     checks.error(bad_v1.call("service.create", path={"serviceID": name}), CODE["UnauthorizedAppKey"])
     checks.error(bad_v1.call("service.list"), CODE["UnauthorizedAppKey"])
+    checks.error(bad_v1.call("service.delete", path={"serviceID": v1_service}), CODE["UnauthorizedAppKey"])
+
+
+@pytest.mark.req("V1-AUTH-NO-EFFECT")
+def test_service_unauthorized_changes_nothing(v1, bad_v1, v1_service, services):
+    """Our reading: a registration or deletion refused with -41000 registers or deletes nothing."""
+    name = services.name("auth")
+    checks.error(bad_v1.call("service.create", path={"serviceID": name}), CODE["UnauthorizedAppKey"])
     checks.error(bad_v1.call("service.delete", path={"serviceID": v1_service}), CODE["UnauthorizedAppKey"])
     ex = v1.call("service.list")
     listed = kit.service_names(v1)

@@ -459,10 +459,9 @@ def slow_file(image_host, ids, seed0: int = 560) -> bytes:
     )
 
 
-@pytest.mark.req(
-    "V2-INDEX-CREATE-TOO-MANY-40080-WHILE-QUEUED", "V2-INDEX-LIFECYCLE", "V2-INDEX-QUEUED", "V2-INDEX-TIMESTAMPS"
-)
-def test_index_second_request_while_running(v2, image_host, fresh_service):
+@pytest.mark.req("V2-INDEX-LIFECYCLE", "V2-INDEX-QUEUED")
+def test_index_create_slow_file_is_queued_and_moves_forward(v2, image_host, fresh_service):
+    """색인 요청, 색인 상태: a slow file is answered at once, reserved or running, then finished, never going back."""
     ex = h.submit(v2, fresh_service, slow_file(image_host, ["r1", "r2"]))
     index_id = checks.success(ex)["indexId"]
     early = h.index_detail(v2, fresh_service, index_id)
@@ -471,14 +470,6 @@ def test_index_second_request_while_running(v2, image_host, fresh_service):
         early["status"] in ("reserved", "running"),
         f"a slow index is reserved or running at first: {early}",
     )
-    if early["status"] == "reserved":
-        expect(
-            v2,
-            early["startTime"] == 0 and early["finishTime"] == 0,
-            f"times are 0 until they happen: {early}",
-        )
-    expect(v2, early["finishTime"] == 0, f"finishTime is 0 until the index ends: {early}")
-    checks.error(h.submit(v2, fresh_service, h.jsonl(products(image_host, ["r3"]))), BUSY)
     detail, seen = h.wait_index(v2, fresh_service, index_id)
     rank = {"reserved": 0, "running": 1, "finished": 2, "failed": 2}
     expect(
@@ -487,6 +478,25 @@ def test_index_second_request_while_running(v2, image_host, fresh_service):
         f"reserved -> running -> finished, never back: {seen}",
     )
     h.expect_counts(detail, {"added": ["r1", "r2"]}, "the slow index")
+
+
+@pytest.mark.req("V2-INDEX-CREATE-TOO-MANY-40080-WHILE-QUEUED", "V2-INDEX-TIMESTAMPS")
+def test_index_create_while_running_is_refused_with_40080(v2, image_host, fresh_service):
+    """The -40080 reading (a request after one was accepted, while that one is reserved or running) and E212's
+    times of a pending index (0 until they happen)."""
+    ex = h.submit(v2, fresh_service, slow_file(image_host, ["r1", "r2"]))
+    index_id = checks.success(ex)["indexId"]
+    early = h.index_detail(v2, fresh_service, index_id)
+    expect(v2, early["status"] in ("reserved", "running"), f"a slow index is reserved or running at first: {early}")
+    if early["status"] == "reserved":
+        expect(
+            v2,
+            early["startTime"] == 0 and early["finishTime"] == 0,
+            f"times are 0 until they happen: {early}",
+        )
+    expect(v2, early["finishTime"] == 0, f"finishTime is 0 until the index ends: {early}")
+    checks.error(h.submit(v2, fresh_service, h.jsonl(products(image_host, ["r3"]))), BUSY)
+    h.wait_index(v2, fresh_service, index_id)
     expect(v2, h.index_total(v2, fresh_service) == 1, "the refused request created no index")
 
 

@@ -58,13 +58,12 @@ def refused_and_absent(v2, name: str) -> None:
     "V2-SERVICE-LIST-FIELDS",
     "V2-SERVICE-GET-FIELDS",
     "V2-SERVICE-LIST-SAME-AS-GET",
-    "V2-SERVICE-DOCUMENT-COUNT-TYPE",
-    "V2-SERVICE-REMAIN-INSERT-COUNT",
-    "V2-SERVICE-LIST-TOTAL-COUNT",
     "V2-SERVICE-LIST-COMPLETE",
     "V2-SERVICE-DELETE-REMOVES",
 )
 def test_service_create_visible_in_list_and_get_then_deleted(v2, services):
+    """서비스 관리: a created service is listed once and looked up with documentCount 0, list and lookup agree; once
+    deleted it is no longer listed and a search in it answers -42000 (the lookup's -42000 rests on E5)."""
     name = services.name("vis")
     checks.success(create(v2, name))
     services.track(v2, name)
@@ -73,13 +72,10 @@ def test_service_create_visible_in_list_and_get_then_deleted(v2, services):
     names = [it["serviceName"] for it in data["items"]]
     checks.that(ex_list, names.count(name) == 1, f"the new service {name} appears once in the list")
     checks.that(ex_list, len(set(names)) == len(names), "each service name appears once")
-    checks.that(ex_list, data["totalCount"] == len(data["items"]), "totalCount equals the number of items")
     checks.that(
         ex_list, len(names) <= MAX_SERVICES, f"the list never shows more than {MAX_SERVICES} services"
     )
     item = next(it for it in data["items"] if it["serviceName"] == name)
-    for it in data["items"]:
-        checks.that(ex_list, "remainInsertCount" in it, "every list item carries remainInsertCount (E3)")
     checks.that(ex_list, int(item["documentCount"]) == 0, "a new service has documentCount 0")
     ex_get = v2.call("service.get", path={"serviceName": name})
     got = checks.success(ex_get)
@@ -88,7 +84,7 @@ def test_service_create_visible_in_list_and_get_then_deleted(v2, services):
     checks.that(
         ex_get,
         int(got["documentCount"]) == int(item["documentCount"])
-        and got["remainInsertCount"] == item["remainInsertCount"],
+        and got["remainInsertCount"] == item.get("remainInsertCount", got["remainInsertCount"]),
         f"list and lookup agree on documentCount and remainInsertCount (list item: {item})",
     )
     checks.success(delete(v2, name))
@@ -98,11 +94,57 @@ def test_service_create_visible_in_list_and_get_then_deleted(v2, services):
         name not in [it["serviceName"] for it in checks.success(ex_list)["items"]],
         "a deleted service disappears from the list",
     )
-    checks.error(v2.call("service.get", path={"serviceName": name}), NOT_EXIST)
     checks.error(
         v2.call("search.product", path={"serviceName": name, "productId": "p0"}, params={"limit": 1}),
         NOT_EXIST,
     )
+
+
+def _list_total(v2, name: str) -> None:
+    ex = v2.call("service.list")
+    data = checks.success(ex)
+    checks.that(ex, data["totalCount"] == len(data["items"]), "totalCount equals the number of items")
+
+
+def _remain_insert_count(v2, name: str) -> None:
+    ex = v2.call("service.list")
+    for it in checks.success(ex)["items"]:
+        checks.that(ex, "remainInsertCount" in it, "every list item carries remainInsertCount (E3)")
+    ex = v2.call("service.get", path={"serviceName": name})
+    remain = checks.success(ex)["remainInsertCount"]
+    top = h.lim("index.max_docs_per_service").value
+    checks.that(ex, isinstance(remain, int) and 0 <= remain <= top,
+                f"remainInsertCount is an integer in 0..{top} (E4), got {remain!r}")
+
+
+def _document_count_type(v2, name: str) -> None:
+    ex = v2.call("service.list")
+    counts = [it["documentCount"] for it in checks.success(ex)["items"]]
+    ex_get = v2.call("service.get", path={"serviceName": name})
+    counts.append(checks.success(ex_get)["documentCount"])
+    checks.that(ex_get, all((isinstance(c, int) and not isinstance(c, bool)) or (isinstance(c, str) and c.isdigit())
+                            for c in counts), f"documentCount is an integer or a digit string (E3): {counts}")
+
+
+@pytest.mark.parametrize("check", [
+    pytest.param(_list_total, marks=pytest.mark.req("V2-SERVICE-LIST-TOTAL-COUNT"), id="totalCount"),
+    pytest.param(_remain_insert_count, marks=pytest.mark.req("V2-SERVICE-REMAIN-INSERT-COUNT"), id="remainInsertCount"),
+    pytest.param(_document_count_type, marks=pytest.mark.req("V2-SERVICE-DOCUMENT-COUNT-TYPE"), id="documentCount"),
+])
+def test_service_list_and_get_counts_as_read(v2, fresh_service, check):
+    """The readings of the service tables: totalCount counts the items, remainInsertCount in the list as well
+    (E3, E4), documentCount a number or a digit string (E3)."""
+    check(v2, fresh_service)
+
+
+@pytest.mark.req("V2-SERVICE-GET-NOT-EXIST-42000")
+def test_service_get_deleted_is_42000(v2, services):
+    """E5: the lookup's table leaves -42000 out; a deleted service is looked up with the API-wide -42000."""
+    name = services.name("gone")
+    checks.success(create(v2, name))
+    services.track(v2, name)
+    checks.success(delete(v2, name))
+    checks.error(v2.call("service.get", path={"serviceName": name}), NOT_EXIST)
 
 
 @pytest.mark.req("V2-SERVICE-NAME-LENGTH", "V2-SERVICE-NAME-ACCEPTED")
