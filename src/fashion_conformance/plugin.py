@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from . import clients, embedded
+from . import clients, embedded, waits
 from .targets import API_SECTIONS, SCHEMA, Targets, TargetsError, load, redact
 
 RUN_PREFIX_ENV = "FASHION_RUN_PREFIX"
@@ -53,6 +53,10 @@ def pytest_configure(config: pytest.Config) -> None:
             load(None, only=apis) if env_given else None)
     except TargetsError as exc:
         raise pytest.UsageError(f"targets: {exc}") from None
+    given = config._fashion_targets  # type: ignore[attr-defined]
+    waits.configure(given.sections.get("waits") if given is not None else None)
+    waits.reset()
+    _unmet_reported.clear()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -181,7 +185,7 @@ def image_port(image_host) -> Iterator:
 def _client(request: pytest.FixtureRequest, target: Targets, api: str):
     if not target.targeted(api):
         pytest.skip(f"not targeted: {api}")
-    client = clients.for_target(api, target.get(api))
+    client = clients.for_target(api, target.get(api), timeout_s=waits.budgets().request_s)
     request.addfinalizer(client.close)
     return client
 
@@ -264,6 +268,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     outcome = yield
     report = outcome.get_result()
     ids = [i for m in item.iter_markers("req") for i in m.args]
+    ids = _attribute_unmet(item, call, report, ids)
     report.user_properties.append(("requirements", ",".join(ids)))
     if report.failed and ids:
         from . import contracts
@@ -283,6 +288,30 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         report.sections = [(name, redact(text, secrets)) for name, text in report.sections]
 
 
+_unmet_reported: set[str] = set()  # requirements this process already reported failed through an Unmet
+
+
+def _attribute_unmet(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport, ids: list[str]) -> list[str]:
+    """Issue 12: a waits.Unmet (a precondition that could not be set up, a value outside the contract seen while
+    waiting) fails once, on its requirement, as a failure (never a pytest error); the test's own requirements are
+    blocked by it ("blocked" property), and later tests meeting the same Unmet requirement skip, blocked by it.
+    Returns the requirement IDs the report counts for."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if not report.failed or not isinstance(exc, waits.Unmet):
+        return ids
+    own = [i for i in ids if i != exc.requirement]
+    if exc.reported or exc.requirement in _unmet_reported:
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), (item.location[1] or 0) + 1, f"Skipped: {exc.blocked_reason()}")
+        return ids
+    exc.reported = True
+    _unmet_reported.add(exc.requirement)
+    report.when = "call"  # a failure of the requirement, not an error of the suite
+    if own:
+        report.user_properties.append(("blocked", f"{','.join(own)}|{exc.blocked_reason()}"))
+    return [exc.requirement]
+
+
 def live_targets(config: pytest.Config) -> Targets | None:
     """The targets file/environment when it aims at some API; None when the embedded emulator is the target."""
     given = getattr(config, "_fashion_targets", None)
@@ -299,6 +328,7 @@ def run_secrets(config: pytest.Config) -> list[str]:
 # session fixtures' cleanup (run-prefixed services, embedded emulators) runs and the reports of what ran are written.
 # Installed in every process of the run (the xdist controller and its workers: a process group may be signalled).
 _interrupt: dict[str, object] = {}
+_IN_WORKER = False  # an xdist worker: its controller ends it (SIGINT after 5 s, SIGKILL after 10 s)
 
 
 def interrupted_by() -> tuple[str, int] | None:
@@ -310,7 +340,7 @@ def _on_signal(signum: int, frame) -> None:
     first = not _interrupt
     if first:
         _interrupt.update(name=signal.Signals(signum).name, signum=signum)
-    elif signum == signal.SIGTERM:  # already finishing (cleanup, reports): let it complete; SIGKILL still ends it
+    elif signum == signal.SIGTERM or _IN_WORKER:  # already finishing (cleanup, reports): let it complete
         print(f"fashion-conformance: {signal.Signals(signum).name} ignored: finishing the interrupted run",
               file=sys.stderr)
         return
@@ -318,7 +348,9 @@ def _on_signal(signum: int, frame) -> None:
 
 
 def _catch_interrupts(config: pytest.Config) -> None:
+    global _IN_WORKER
     _interrupt.clear()
+    _IN_WORKER = hasattr(config, "workerinput")
     if threading.current_thread() is not threading.main_thread():
         return
     previous = {}

@@ -17,7 +17,10 @@ SCHEMA: dict[str, dict[str, bool]] = {
     "maker": {"base_url": True, "appkey": True},
     "tagger": {"base_url": True, "api_key": True},
     "image_host": {"bind": False, "public_url": False, "port_url": False},
+    # Wait budgets in seconds (fashion_conformance.waits.Budgets): numbers, e.g. index_s = 120.
+    "waits": {"index_s": False, "poll_s": False, "delete_s": False, "request_s": False},
 }
+NUMERIC_SECTIONS = ("waits",)
 SECRET_KEYS = {"appkey", "secret_key", "api_key"}
 API_SECTIONS = ("v1", "v2", "maker", "tagger")
 REDACTED = "***"
@@ -84,6 +87,8 @@ def load(path: Path | None, environ: Mapping[str, str] | None = None, only: Iter
         for key, value in body.items():
             if key not in SCHEMA[name]:
                 raise TargetsError(f"{name}.{key}: unknown key (known: {', '.join(SCHEMA[name])})")
+            if name in NUMERIC_SECTIONS:
+                continue  # checked below, with the environment's values
             if not isinstance(value, str):
                 raise TargetsError(f"{name}.{key}: expected a string")
         sections[name] = dict(body)
@@ -108,9 +113,17 @@ def load(path: Path | None, environ: Mapping[str, str] | None = None, only: Iter
             _check_bind(f"{name}.bind", body["bind"])
         if body.get("port_url"):
             _check_port_url(f"{name}.port_url", body["port_url"])
+        if name == "waits":
+            from . import waits
+
+            try:
+                parsed = waits.parse(body)
+            except ValueError as exc:
+                raise TargetsError(str(exc)) from None
+            body.update({key: getattr(parsed, key) for key in body})
     if only is not None:
         wanted = set(only)
-        sections = {k: v for k, v in sections.items() if k in wanted or k == "image_host"}
+        sections = {k: v for k, v in sections.items() if k in wanted or k not in API_SECTIONS}
     return Targets(sections, str(path) if path else "environment")
 
 

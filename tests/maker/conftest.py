@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "v1"))
 
 import v1_kit  # noqa: E402
 
+from fashion_conformance import waits  # noqa: E402
+
 JOB_GAP_S = 1.05  # more than the one-second resolution of the index list's times
 
 
@@ -52,12 +54,13 @@ def history(request, v1, maker, services, image_host) -> History:
           v1_kit.product("h7", ok(35)), v1_kit.product("h8", ok(36))],
          {"addCnt": 2, "failCnt": 0, "deleteCnt": 1, "updateCnt": 1, "totalCnt": 4, "status": "finished"}),
     ]
-    for i, (lines, expected) in enumerate(files):
-        if i:
-            time.sleep(JOB_GAP_S)  # times are whole seconds: each job starts after the previous one's second
-        item = v1_kit.index_products(maker, hist.service, lines)
-        hist.ids.append(item["id"])
-        hist.expected.append(expected)
+    with waits.precondition("maker index history", "MAKER-INDEX-ACCEPTED"):
+        for i, (lines, expected) in enumerate(files):
+            if i:
+                time.sleep(JOB_GAP_S)  # times are whole seconds: each job starts after the previous one's second
+            item = v1_kit.index_products(maker, hist.service, lines)
+            hist.ids.append(item["id"])
+            hist.expected.append(expected)
     return hist
 
 

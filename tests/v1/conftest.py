@@ -9,7 +9,7 @@ import socket
 import pytest
 import v1_kit as kit
 
-from fashion_conformance import checks
+from fashion_conformance import checks, waits
 from fashion_conformance.imagehost import factory
 from fashion_conformance.imagehost.server import fetchable_ports
 
@@ -44,8 +44,10 @@ def catalog(maker, v1_service, image_host) -> kit.Catalog:
         cat.seeds[pid] = i if i < CATALOG_SIZE else cat.seeds[kit.DUPLICATE_OF]
         cat.records[pid] = _fields(i)
     lines = [kit.product(pid, image_host.generated(cat.seeds[pid]), **cat.records[pid]) for pid in cat.records]
-    item = kit.index_products(maker, v1_service, lines)
-    checks.that(maker.history[-1], item["addCnt"] == len(lines), f"the catalog's {len(lines)} products must be added")
+    with waits.precondition("v1 catalog (indexed through Maker)", "MAKER-INDEX-ENABLE-ADDS"):
+        item = kit.index_products(maker, v1_service, lines)
+        checks.that(maker.history[-1], item["addCnt"] == len(lines),
+                    f"the catalog's {len(lines)} products must be added")
     return cat
 
 
@@ -84,9 +86,10 @@ def scene() -> kit.Scene:
 @pytest.fixture(scope="session")
 def catalog_link(v1, catalog, image_host) -> str:
     """The link of the garment in QUERY_PRODUCT's catalog image, as detect answers it."""
-    ex = v1.call("detect", path={"serviceID": catalog.service},
-                 params={"path": image_host.generated(catalog.seeds[kit.QUERY_PRODUCT])})
-    return kit.items_of(ex)[0]["link"]
+    with waits.precondition("v1 catalog link", "V1-DETECT-FIELDS"):
+        ex = v1.call("detect", path={"serviceID": catalog.service},
+                     params={"path": image_host.generated(catalog.seeds[kit.QUERY_PRODUCT])})
+        return kit.items_of(ex)[0]["link"]
 
 
 @pytest.fixture

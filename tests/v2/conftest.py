@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fashion_conformance import checks
+from fashion_conformance import checks, waits
 from fashion_conformance.clients import ApiClient, Exchange
 
 from . import helpers as h
@@ -70,9 +70,13 @@ def require_destructive(request: pytest.FixtureRequest) -> None:
         pytest.skip("destructive: needs --allow-destructive against a non-embedded target")
 
 
+SERVICE_CREATE = "V2-SERVICE-CREATE-VISIBLE"  # the requirement the fixtures' service creation rests on
+
+
 def create_service(v2: ApiClient, services, label: str) -> str:
     name = services.name(label)
-    checks.success(v2.call("service.create", json={"serviceName": name}))
+    with waits.precondition("v2 service creation", SERVICE_CREATE):
+        checks.success(v2.call("service.create", json={"serviceName": name}))
     services.track(v2, name)
     return name
 
@@ -82,11 +86,12 @@ def catalog(request, v2, image_host, services) -> Catalog:
     require_destructive(request)
     name = create_service(v2, services, "cat")
     products = catalog_products(image_host)
-    ex = h.submit(v2, name, h.jsonl(products))
-    index_id = checks.success(ex)["indexId"]
-    detail, _ = h.wait_index(v2, name, index_id)
-    h.expect_counts(detail, {"added": [p.productId for p in products]}, "the catalog index")
-    checks.that(v2.history[-1], detail["status"] == "finished", "the catalog index finished")
+    with waits.precondition("v2 catalog", "V2-INDEX-ENABLE-ADD"):
+        ex = h.submit(v2, name, h.jsonl(products))
+        index_id = checks.success(ex)["indexId"]
+        detail, _ = h.wait_index(v2, name, index_id)
+        h.expect_counts(detail, {"added": [p.productId for p in products]}, "the catalog index")
+        checks.that(v2.history[-1], detail["status"] == "finished", "the catalog index finished")
     return Catalog(name, {p.productId: p for p in products}, index_id)
 
 
@@ -102,10 +107,11 @@ def fresh_service(request, v2, services) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def query_link(v2, catalog) -> str:
     """The link of the item that detect finds in the query product's image."""
-    ex = v2.call("detect", path={"serviceName": catalog.service}, params={"path": catalog.query.imageUrl})
-    items = checks.success(ex)["items"]
-    checks.that(ex, len(items) >= 1, "detect finds the garment of a catalog product image")
-    return items[0]["link"]
+    with waits.precondition("v2 query link", "V2-DETECT-ITEM-FIELDS"):
+        ex = v2.call("detect", path={"serviceName": catalog.service}, params={"path": catalog.query.imageUrl})
+        items = checks.success(ex)["items"]
+        checks.that(ex, len(items) >= 1, "detect finds the garment of a catalog product image")
+        return items[0]["link"]
 
 
 SEARCH_KINDS = ("product", "link", "image")

@@ -10,12 +10,11 @@ import io
 import json
 import random
 import socket
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from fashion_conformance import checks, contracts, filters
+from fashion_conformance import checks, contracts, filters, waits
 from fashion_conformance.clients import ApiClient, Exchange
 
 API = "v2"
@@ -23,9 +22,9 @@ FIELDS: tuple[str, ...] = tuple(contracts.limit(API, "index.fields").value)
 FILTER_FIELDS: tuple[str, ...] = tuple(contracts.limit(API, "filter.fields").value)
 ENABLE, DISABLE = contracts.limit(API, "index.product_statuses").value
 DONE_STATUSES = ("finished", "failed")
+INDEX_STATUSES: tuple[str, ...] = tuple(contracts.limit(API, "index.statuses").value)
 COUNT_KINDS = ("added", "failed", "exceeded", "deleted", "updated")
-POLL_S = 0.2
-WAIT_S = 60.0
+LIFECYCLE = "V2-INDEX-LIFECYCLE"  # an index ends (finished or failed), through documented statuses only
 
 
 def lim(name: str) -> contracts.Limit:
@@ -118,22 +117,23 @@ def index_detail(v2: ApiClient, service: str, index_id: str) -> dict[str, Any]:
 
 
 def wait_index(
-    v2: ApiClient, service: str, index_id: str, timeout_s: float = WAIT_S
+    v2: ApiClient, service: str, index_id: str, timeout_s: float | None = None
 ) -> tuple[dict, list[str]]:
-    """Poll the detail every POLL_S s until finished or failed; (final detail, statuses seen in order)."""
+    """Poll the detail (every waits.poll_s, at most waits.index_s) until finished or failed; (final detail, statuses
+    seen in order). A status outside the documented set fails at once on V2-INDEX-LIFECYCLE, as does an index that
+    does not end within the budget (later waits are then blocked by it)."""
     seen: list[str] = []
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    def probe() -> dict:
         detail = index_detail(v2, service, index_id)
+        waits.documented(v2.history[-1], detail["status"], INDEX_STATUSES, "index status", LIFECYCLE)
         if not seen or seen[-1] != detail["status"]:
             seen.append(detail["status"])
-        if detail["status"] in DONE_STATUSES:
-            return detail, seen
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"index {index_id} of {service} did not end within {timeout_s:g} s (statuses seen: {seen})"
-            )
-        time.sleep(POLL_S)
+        return detail
+
+    detail = waits.poll(probe, lambda d: d["status"] in DONE_STATUSES, requirement=LIFECYCLE, budget_s=timeout_s,
+                        what=f"index {index_id} of {service}", describe=lambda d: f"statuses seen {seen}")
+    return detail, seen
 
 
 def index_and_wait(

@@ -10,7 +10,7 @@ from typing import Any
 from .matrix import STATUSES, interrupted_banner
 
 COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "doc ambiguity": "#ef6c00", "unsupported": "#6a1b9a",
-           "not targeted": "#78909c", "untested": "#bdbdbd",
+           "blocked": "#455a64", "not targeted": "#78909c", "untested": "#bdbdbd",
            "not observable": "#8d6e63"}
 
 CSS = """
@@ -107,6 +107,8 @@ def render(doc: dict[str, Any], errata: list[dict[str, Any]]) -> str:
     body_rows = []
     for r in rows:
         status = r["status"] + (f" ({r['outcome']})" if r["status"] == "doc ambiguity" else "")
+        if r.get("blocked_by"):
+            status = r["status"] + " by " + ", ".join(r["blocked_by"])
         tests = "<br>".join(_e(t.split("::")[-1]) for t in r["tests"][:6]) + (" ..." if len(r["tests"]) > 6 else "")
         body_rows.append(
             f'<tr data-api="{_e(r["api"])}" data-level="{_e(r["level"])}" data-status="{_e(r["status"])}">'

@@ -1,7 +1,8 @@
 """The requirement matrix: per requirement, what the tests that check it found.
 
 Statuses: pass, fail, not targeted (its API was not tested), unsupported (the target said it does not
-support it: the test skipped with "unsupported"), untested (no test checks it, or all were skipped, or the run was
+support it: the test skipped with "unsupported"), blocked (its tests were skipped "blocked by <ID>: <reason>": a
+precondition resting on requirement <ID> failed, so it could not be checked; `blocked_by` names <ID>), untested (no test checks it, or all were skipped, or the run was
 interrupted before all its tests ran and none failed),
 doc ambiguity (the requirement is INTERPRETED or rests on an erratum: its tests' verdict is kept in `outcome`
 and its reason, the errata and/or the stated reading, in `ambiguity`; never a plain pass or fail), not observable
@@ -19,7 +20,8 @@ from typing import Any
 
 from .. import contracts
 
-STATUSES = ("pass", "fail", "doc ambiguity", "unsupported", "not targeted", "untested", "not observable")
+STATUSES = ("pass", "fail", "doc ambiguity", "unsupported", "blocked", "not targeted", "untested", "not observable")
+BLOCKED_PREFIX = "blocked by "  # fashion_conformance.waits: a test skipped because a precondition failed
 
 
 @dataclass
@@ -43,6 +45,7 @@ class RequirementRow:
     outcome: str  # the tests' verdict (pass/fail/...) even where status is "doc ambiguity"
     reading: str = ""  # the catalog's stated reading of the ambiguity (contracts/README.md)
     ambiguity: str = ""  # status "doc ambiguity": why (errata ids and/or the reading); else ""
+    blocked_by: list[str] = field(default_factory=list)  # status "blocked": the requirements whose failure blocked it
     tests: list[str] = field(default_factory=list)
     evidence: list[dict[str, str]] = field(default_factory=list)
 
@@ -57,6 +60,8 @@ def _verdict(results: list[TestResult], api_targeted: bool) -> str:
         return "pass"
     if any(r.outcome == "skipped" and r.message.startswith("unsupported") for r in results):
         return "unsupported"
+    if any(r.outcome == "skipped" and r.message.startswith(BLOCKED_PREFIX) for r in results):
+        return "blocked"
     if any(r.outcome == "skipped" and r.message.startswith("not targeted") for r in results):
         return "not targeted"
     return "untested"
@@ -83,11 +88,23 @@ def build(results: list[TestResult], targeted_apis: set[str],
         rows.append(RequirementRow(
             id=req.id, api=req.api, level=req.level, source=req.source, statement=req.statement,
             errata=list(req.errata), status=status, outcome=verdict, reading=req.reading,
-            ambiguity=req.ambiguity if status == "doc ambiguity" else "", tests=[r.nodeid for r in mine],
+            ambiguity=req.ambiguity if status == "doc ambiguity" else "", tests=sorted({r.nodeid for r in mine}),
+            blocked_by=_blockers(mine) if status == "blocked" else [],
             evidence=[{"test": r.nodeid, "message": r.message} for r in mine
                       if r.outcome in ("failed", "error", "xfailed", "xpassed")],
         ))
     return rows
+
+
+def _blockers(results: list[TestResult]) -> list[str]:
+    """The requirement IDs named by the "blocked by <ID>: ..." skips of `results`, in order of first mention."""
+    out: list[str] = []
+    for r in results:
+        if r.outcome == "skipped" and r.message.startswith(BLOCKED_PREFIX):
+            rid = r.message.removeprefix(BLOCKED_PREFIX).split(":", 1)[0].strip()
+            if rid not in out:
+                out.append(rid)
+    return out
 
 
 def summary(rows: list[RequirementRow]) -> dict[str, dict[str, int]]:
@@ -140,6 +157,8 @@ def to_markdown(rows: list[RequirementRow], meta: dict[str, Any]) -> str:
               "| ID | level | status | doc ambiguity: why | tests | source |", "|---|---|---|---|---|---|"]
     for r in rows:
         status = f"{r.status} ({r.outcome})" if r.status == "doc ambiguity" else r.status
+        if r.blocked_by:
+            status = f"blocked by {', '.join(r.blocked_by)}"
         lines.append(f"| {r.id} | {r.level} | {status} | {_cell(r.ambiguity)} | {len(r.tests)} | {r.source} |")
     failures = [r for r in rows if r.outcome == "fail"]
     if failures:
@@ -150,4 +169,9 @@ def to_markdown(rows: list[RequirementRow], meta: dict[str, Any]) -> str:
                 lines += [f"Doc ambiguity: {r.ambiguity}", ""]
             for ev in r.evidence[:3]:
                 lines += [f"- `{ev['test']}`", "", "```", ev["message"][:3000], "```", ""]
+    blocked = [r for r in rows if r.status == "blocked"]
+    if blocked:
+        lines += ["", "## Blocked", "", "Not checked: a precondition they need failed on the requirement named "
+                  "(see its failure above).", "", "| ID | level | blocked by |", "|---|---|---|"]
+        lines += [f"| {r.id} | {r.level} | {', '.join(r.blocked_by)} |" for r in blocked]
     return "\n".join(lines) + "\n"

@@ -62,6 +62,11 @@ class MatrixRecorder:
                 message = report.longreprtext[-4000:]
             if current is None or outcome in ("failed", "error"):
                 self.results[report.nodeid] = matrix.TestResult(report.nodeid, outcome, reqs, report.duration, message)
+        blocked = next((v for k, v in report.user_properties if k == "blocked" and v), "")
+        if blocked:  # the test failed on the requirement of an unmet precondition: its own are blocked by it
+            own, _, reason = blocked.partition("|")
+            self.results[report.nodeid + " (blocked)"] = matrix.TestResult(
+                report.nodeid, "skipped", own.split(","), 0.0, reason)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
