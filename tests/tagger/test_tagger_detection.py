@@ -109,7 +109,7 @@ def test_tags_post_detection_of_kind_not_in_image_gives_nodetc(tagger, scene_url
                 f"detection {absent} on an image without such items gives objects [{{type {ts.NODETC}, tags []}}]")
 
 
-@pytest.mark.req("TAGGER-DETECTION-SHOES-EXPLICIT", "TAGGER-DETECTION-FILTER")
+@pytest.mark.req("TAGGER-DETECTION-SHOES-EXPLICIT")
 @pytest.mark.parametrize("detection", [["SHOES"], list(ts.DETECTION)], ids=["shoes", "all-five"])
 def test_tags_post_detection_with_shoes_tags_every_shoe(tagger, scene_url, detection):
     ex, data = scene(tagger, scene_url, detection)

@@ -216,7 +216,7 @@ def test_service_create_duplicate_refused(v2, fresh_service):
     checks.that(v2.history[-1], listed(v2) == before, "a refused duplicate changes nothing")
 
 
-@pytest.mark.req("V2-SERVICE-MAX-PER-APPKEY", "V2-SERVICE-CREATE-QUOTA-42030", "V2-SERVICE-QUOTA-FREED")
+@pytest.mark.req("V2-SERVICE-MAX-PER-APPKEY", "V2-SERVICE-CREATE-QUOTA-42030")
 def test_service_create_quota_of_five(v2, services):
     free = MAX_SERVICES - len(listed(v2))
     names = [services.name("q") for _ in range(free + 2)]
@@ -253,20 +253,42 @@ def test_service_create_quota_of_five(v2, services):
             extra not in listed(v2) and len(listed(v2)) == MAX_SERVICES,
             f"the list never shows more than {MAX_SERVICES} services",
         )
-        if created:
-            checks.success(delete(v2, created.pop()))
-            checks.success(create(v2, extra))
-            created.append(extra)
     finally:
         for n in created:
             delete(v2, n)
 
 
-@pytest.mark.req("V2-SERVICE-GET-NOT-EXIST-42000", "V2-SERVICE-DELETE-NOT-EXIST-42000")
-def test_service_get_and_delete_unknown(v2, run_prefix):
-    name = f"{run_prefix}-never"
-    checks.error(v2.call("service.get", path={"serviceName": name}), NOT_EXIST)
-    checks.error(delete(v2, name), NOT_EXIST)
+@pytest.mark.req("V2-SERVICE-QUOTA-FREED")
+def test_service_create_after_delete_at_quota(v2, services):
+    """Our reading: the limit counts existing services, so with 5 services a delete frees a slot."""
+    created: list[str] = []
+    try:
+        while len(listed(v2)) < MAX_SERVICES:
+            n = services.name("f")
+            services.track(v2, n)
+            checks.success(create(v2, n))
+            created.append(n)
+        if not created:
+            pytest.skip(f"the appKey already holds {MAX_SERVICES} services of others; none of them is deleted")
+        checks.success(delete(v2, created.pop()))
+        extra = services.name("f")
+        services.track(v2, extra)
+        checks.success(create(v2, extra))
+        created.append(extra)
+    finally:
+        for n in created:
+            delete(v2, n)
+
+
+@pytest.mark.req("V2-SERVICE-GET-NOT-EXIST-42000")
+def test_service_get_unknown(v2, run_prefix):
+    """E5: the lookup's table leaves -42000 out; an unknown service is looked up with the API-wide -42000."""
+    checks.error(v2.call("service.get", path={"serviceName": f"{run_prefix}-never"}), NOT_EXIST)
+
+
+@pytest.mark.req("V2-SERVICE-DELETE-NOT-EXIST-42000")
+def test_service_delete_unknown(v2, run_prefix):
+    checks.error(delete(v2, f"{run_prefix}-never"), NOT_EXIST)
 
 
 @pytest.mark.req("V2-SERVICE-DELETE-NOT-EXIST-42000")
@@ -289,19 +311,12 @@ def test_service_get_and_delete_bad_name(v2, name):
     h.expect_code_in(delete(v2, name), [INVALID, NOT_EXIST], "a name breaking the rule: -40000 (or -42000)")
 
 
-@pytest.mark.req(
-    "V2-SERVICE-LIST-INVALID-40000",
-    "V2-SERVICE-LIST-FIELDS",
-    "V2-SERVICE-LIST-TOTAL-COUNT",
-    "V2-SERVICE-DOCUMENT-COUNT-TYPE",
-    "V2-SERVICE-REMAIN-INSERT-COUNT",
-    "V2-SERVICE-LIST-SAME-AS-GET",
-    "V2-SERVICE-DOCUMENT-COUNT-VALUE",
-)
+@pytest.mark.req("V2-SERVICE-LIST-FIELDS", "V2-SERVICE-LIST-SAME-AS-GET", "V2-SERVICE-DOCUMENT-COUNT-VALUE")
 def test_service_list_with_catalog(v2, catalog):
+    """서비스 목록 조회, 서비스 조회: the catalog service is listed with documentCount the products indexed, as the
+    lookup says (totalCount, the remainInsertCount range and the types: test_service_list_with_catalog_as_read)."""
     ex = v2.call("service.list")
     data = checks.success(ex)
-    checks.that(ex, data["totalCount"] == len(data["items"]), "totalCount equals the number of items")
     item = next((it for it in data["items"] if it["serviceName"] == catalog.service), None)
     checks.that(ex, item is not None, f"the catalog service {catalog.service} is listed")
     checks.that(
@@ -309,12 +324,21 @@ def test_service_list_with_catalog(v2, catalog):
         int(item["documentCount"]) == len(catalog.products),
         f"documentCount equals the {len(catalog.products)} products the suite indexed",
     )
-    cap = h.lim("index.max_docs_per_service").value
-    checks.that(ex, 0 <= item["remainInsertCount"] <= cap, f"remainInsertCount lies in 0..{cap} (E4)")
     got = h.service_info(v2, catalog.service)
     checks.that(
         v2.history[-1],
         int(got["documentCount"]) == int(item["documentCount"])
-        and got["remainInsertCount"] == item["remainInsertCount"],
+        and got["remainInsertCount"] == item.get("remainInsertCount", got["remainInsertCount"]),
         "list and lookup agree",
     )
+
+
+@pytest.mark.parametrize("check", [
+    pytest.param(_list_total, marks=pytest.mark.req("V2-SERVICE-LIST-TOTAL-COUNT", "V2-SERVICE-LIST-INVALID-40000"),
+                 id="totalCount"),
+    pytest.param(_remain_insert_count, marks=pytest.mark.req("V2-SERVICE-REMAIN-INSERT-COUNT"), id="remainInsertCount"),
+    pytest.param(_document_count_type, marks=pytest.mark.req("V2-SERVICE-DOCUMENT-COUNT-TYPE"), id="documentCount"),
+])
+def test_service_list_with_catalog_as_read(v2, catalog, check):
+    """The readings of the service tables, for a service holding products (E3, E4; a plain list is never -40000)."""
+    check(v2, catalog.service)
