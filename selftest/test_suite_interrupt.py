@@ -39,6 +39,14 @@ def _env(**extra: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("FASHION_")} | extra
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _assert_marked_interrupted(run_dir: Path, sig: signal.Signals) -> dict:
     """Every report is in the run dir and says the run was interrupted, and by what; returns conformance.json."""
     for name in REPORTS:
@@ -88,25 +96,36 @@ def test_signal_during_a_live_run_removes_the_run_prefixed_services(emulator, tm
         v2.close()
 
 
-def test_sigterm_halfway_through_an_emulator_run_leaves_reports_marked_interrupted(tmp_path):
-    """The main job (embedded emulator, xdist workers) killed by SIGTERM about halfway: the controller writes the
-    reports of the tests that ran, marked interrupted, and exits 143."""
+@pytest.mark.parametrize("group", [False, True], ids=["controller", "process-group"])
+def test_sigterm_halfway_through_an_emulator_run_leaves_reports_marked_interrupted(tmp_path, group):
+    """The main job (embedded emulator, xdist workers) sent SIGTERM about halfway, the controller alone or its whole
+    process group (workers and emulators too, as a CI runner does): the controller writes the reports of the tests
+    that ran, marked interrupted, and exits 143."""
     reports, log = tmp_path / "reports", tmp_path / "run.log"
     with log.open("w") as out:
         child = subprocess.Popen([sys.executable, "-m", "fashion_conformance", "run", "--reports", str(reports)],
-                                 cwd=ROOT, env=_env(), stdout=out, stderr=subprocess.STDOUT)
+                                 cwd=ROOT, env=_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + PROGRESS_WITHIN_S
         while max(map(int, PROGRESS.findall(log.read_text(errors="replace"))), default=0) < HALFWAY:
             assert child.poll() is None, f"the run ended before {HALFWAY}%:\n{log.read_text()[-3000:]}"
             assert time.monotonic() < deadline, f"not {HALFWAY}% done within {PROGRESS_WITHIN_S:g} s"
             time.sleep(POLL_S)
-        child.send_signal(signal.SIGTERM)
+        if group:
+            os.killpg(child.pid, signal.SIGTERM)
+        else:
+            child.send_signal(signal.SIGTERM)
         child.wait(timeout=EXIT_WITHIN_S)
+        deadline = time.monotonic() + EXIT_WITHIN_S
+        while _group_alive(child.pid):  # the workers and their embedded emulators end too
+            assert time.monotonic() < deadline, f"processes of the run left {EXIT_WITHIN_S:g} s after it ended"
+            time.sleep(POLL_S)
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
+        if _group_alive(child.pid):
+            os.killpg(child.pid, signal.SIGKILL)
     out = log.read_text(errors="replace")
     assert child.returncode == 128 + signal.SIGTERM, out[-3000:]
     doc = _assert_marked_interrupted((reports / "latest").resolve(), signal.SIGTERM)
