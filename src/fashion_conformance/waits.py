@@ -81,7 +81,7 @@ _timed_out: dict[str, Unmet] = {}
 
 
 def poll(probe: Callable[[], Any], done: Callable[[Any], bool], *, requirement: str, what: str,
-         budget_s: float | None = None, describe: Callable[[Any], str] = repr) -> Any:
+         budget_s: float | None = None, describe: Callable[[Any], str] = repr, poll_s: float | None = None) -> Any:
     """Call `probe` every poll_s until `done(value)`, at most `budget_s` (default index_s). `probe` checks each
     answer against the contract itself (and raises at once on a value outside it). When the budget runs out:
     Unmet(requirement) "<what> did not end within N s"; after that every later poll of the same requirement in
@@ -102,7 +102,7 @@ def poll(probe: Callable[[], Any], done: Callable[[Any], bool], *, requirement: 
                                        f"{describe(value)[:500]}")
             _timed_out[requirement] = unmet
             raise unmet
-        time.sleep(b.poll_s)
+        time.sleep(b.poll_s if poll_s is None else poll_s)
 
 
 # ---------------------------------------------------------------- attribution

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import tagger_support as ts
 
-from fashion_conformance import checks
+from fashion_conformance import checks, waits
 from fashion_conformance.clients import Exchange
 from fashion_conformance.imagehost.factory import ItemSpec, encode, render
 
@@ -60,7 +60,8 @@ def responses(tagger, image_host, scene_url) -> dict[str, tuple[Exchange, dict]]
         **{f"product {seed}": ts.body(ts.url_image(image_host.generated(seed, "jpeg")), detection=list(ts.DETECTION))
            for seed in PRODUCT_SEEDS},
     }
-    return {name: ts.tagged(tagger, payload) for name, payload in requests.items()}
+    with waits.precondition("tagger success responses", "TAGGER-RESPONSE-SUCCESS-ENVELOPE"):
+        return {name: ts.tagged(tagger, payload) for name, payload in requests.items()}
 
 
 def every_tag(responses) -> Iterator[tuple[str, Exchange, str, dict]]:

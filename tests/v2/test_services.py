@@ -264,6 +264,8 @@ def test_service_create_after_delete_at_quota(v2, services):
     created: list[str] = []
     try:
         while len(listed(v2)) < MAX_SERVICES:
+            checks.that(v2.history[-1], len(created) < MAX_SERVICES,  # bounded: a list that never grows ends it
+                        f"after {len(created)} successful creates the service list must hold {MAX_SERVICES} services")
             n = services.name("f")
             services.track(v2, n)
             checks.success(create(v2, n))
