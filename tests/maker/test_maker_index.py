@@ -3,14 +3,13 @@ status, the services info and v1 search (on the same service IDs) show it."""
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import maker_kit as mk
 import pytest
 import v1_kit
 
-from fashion_conformance import checks
+from fashion_conformance import checks, waits
 from fashion_conformance.imagehost import factory
 from fashion_conformance.imagehost.server import port_edges
 
@@ -214,17 +213,22 @@ def _pending_times(maker, item: dict) -> None:
 
 def _statuses_until_final(maker, service: str, index_id: str, times: bool = False) -> list[str]:
     """The statuses the list shows until the index is final; with `times`, each pending item's times checked."""
-    seen = []
-    deadline = time.monotonic() + v1_kit.WAIT_S
-    while time.monotonic() < deadline:
+    seen: list[str] = []
+
+    def probe() -> list[str]:
         item = v1_kit.find_index(maker, service, index_id)
-        if item is not None and times:
-            _pending_times(maker, item)
+        if item is not None:
+            waits.documented(maker.history[-1], item["status"], v1_kit.MAKER_STATUSES, "index status",
+                             v1_kit.MAKER_LIFECYCLE)
+            if times:
+                _pending_times(maker, item)
         seen.append(item["status"] if item else "<absent>")
-        if seen[-1] in mk.FINAL and len(seen) > 1 and seen[-2] == seen[-1]:
-            return seen
-        time.sleep(POLL_S)
-    raise AssertionError(f"index {index_id} did not end within {v1_kit.WAIT_S:.0f} s: {seen[-5:]}")
+        return seen
+
+    # bounded by waits.index_s; an index that never ends fails MAKER-INDEX-STATUS-LIFECYCLE once, later waits blocked
+    return waits.poll(probe, lambda s: s[-1] in mk.FINAL and len(s) > 1 and s[-2] == s[-1],
+                      requirement=v1_kit.MAKER_LIFECYCLE, what=f"maker index {index_id} of {service}",
+                      describe=lambda s: f"statuses seen {s[-5:]}", poll_s=POLL_S)
 
 
 def _slow_file(image_host) -> bytes:
