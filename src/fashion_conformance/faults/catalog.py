@@ -225,6 +225,14 @@ def _tagger_error_data_null(req: Req, resp: Resp, ctx: Context) -> None:
         resp.set_json(body)
 
 
+def _tagger_error_code_unlisted(req: Req, resp: Resp, ctx: Context) -> None:
+    """Every refusal keeps the fail envelope but carries a code none of the vendor's page lists (E301)."""
+    body = resp.json()
+    if isinstance(body, dict) and body.get("status") == "fail" and isinstance(body.get("error"), dict):
+        body["error"]["code"] = 999
+        resp.set_json(body)
+
+
 def _new_index(key: str):
     return lambda req: {key: pysecrets.token_hex(8)}
 
@@ -448,6 +456,8 @@ CATALOG: tuple[Fault, ...] = (
       response=_tagger_5xx),
     F("tagger-error-data-null", "tagger", "refusals carry data null instead of {}",
       ("TAGGER-RESPONSE-ERROR-ENVELOPE", "TAGGER-TAGS-IMAGE-TYPE-804"), response=_tagger_error_data_null),
+    F("tagger-error-code-unlisted", "tagger", "refusals keep the fail envelope with error.code 999 (no vendor code)",
+      ("TAGGER-RESPONSE-ERROR-CODE-LIST",), response=_tagger_error_code_unlisted),
     # lazy servers the suite once let through: search, filters, thresholds, tag
     F("v2-filter-first-value-only", "v2", "an equal list (a,b or equal:a,b) applied as its first value only",
       ("V2-FILTER-EQUAL-LIST",), SEARCHES["v2"], request=rw.filter_lists(lambda vs: vs[0], negated=False)),
