@@ -132,7 +132,7 @@ def thin_scene() -> kit.Scene:
     ), small=(spec("rect", (60, 180, 60 + short, 180 + short), (40, 140, 60)),))
 
 
-@pytest.mark.req("V1-IMAGE-MIN-ITEM-PX-ONE-SIDE", "V1-IMAGE-MIN-ITEM-PX")
+@pytest.mark.req("V1-IMAGE-MIN-ITEM-PX-ONE-SIDE")
 def test_detect_tag_thin_items_detected(v1, v1_service, image_host, thin_scene):
     """Input image guide: only items with width and height both <= 20 px are not recognised, so the three
     garments with a side over 20 px are, and the 15 x 15 px item is not."""
