@@ -95,11 +95,23 @@ def test_unknown_path(maker, idle_service, suffix):
     mk.no_api(maker.call("service.list", raw_path=path))
 
 
-@pytest.mark.destructive
-@pytest.mark.req(*ENVELOPE, "MAKER-AUTH-APPKEY-ONLY", "MAKER-PATH-PREFIX")
-def test_envelope_every_endpoint(v1, maker, bad_maker, services, history, idle_service, image_host):
-    checks.that(maker.call("service.list"), not any(h.lower() == "authorization" for h in maker.http.headers),
+@pytest.mark.req("MAKER-AUTH-APPKEY-ONLY", "MAKER-PATH-PREFIX")
+def test_endpoints_under_prefix_with_appkey_only_served(maker, history, idle_service):
+    """E16, E12: with the appKey in the path as the only credential, all three APIs answer under the one prefix
+    (the index request too: an empty file is refused as NoDataError, not as an unknown API)."""
+    ex = maker.call("service.list")
+    checks.that(ex, not any(h.lower() == "authorization" for h in maker.http.headers),
                 "the Maker client must send no secret key (E16)")
+    checks.success(ex)
+    checks.success(mk.index_list(maker, history.service))
+    checks.error(v1_kit.submit_index(maker, idle_service, b""), CODE["NoDataError"])
+
+
+@pytest.mark.destructive
+@pytest.mark.req(*ENVELOPE)
+def test_envelope_every_endpoint(v1, maker, bad_maker, services, history, idle_service, image_host):
+    """The calls rest on appKey-only auth and the one prefix (E16, E12; tested on their own); only the envelope is
+    attributed here."""
     with v1_kit.temp_service(v1, services, "env") as service:
         line = v1_kit.product("e1", image_host.generated(111))
         pairs = [

@@ -10,20 +10,42 @@ import tagger_support as ts
 from fashion_conformance import checks, contracts
 
 
-@pytest.mark.req("TAGGER-AUTH-KEY-REQUIRED", "TAGGER-TAGS-APIKEY-MISSING-612")
+def _never_tagged(ex, what: str) -> None:
+    """E19: whatever the status, a request without the account's x-api-key never gets status ok."""
+    body = ex.json if isinstance(ex.json, dict) else {}
+    checks.that(ex, body.get("status") != "ok", f"tagger tags: a request {what} must never be tagged")
+
+
+WRONG_KEYS = pytest.mark.parametrize("key", ["wrong-" + secrets.token_hex(8), "x"], ids=["random", "one-char"])
+
+
+@pytest.mark.req("TAGGER-AUTH-KEY-REQUIRED")
+def test_tags_post_without_api_key_is_not_tagged(keyless, product_url):
+    _never_tagged(ts.post(keyless, ts.body(ts.url_image(product_url))), "without x-api-key")
+
+
+@pytest.mark.req("TAGGER-TAGS-APIKEY-MISSING-612")
 def test_tags_post_without_api_key_is_refused(keyless, product_url):
+    """Our reading (E301, E19): the fail envelope with 612, or HTTP 401/403."""
     ex = ts.post(keyless, ts.body(ts.url_image(product_url)))
     ts.auth_refused(ex, 612)
 
 
-@pytest.mark.req("TAGGER-AUTH-KEY-REQUIRED", "TAGGER-TAGS-APIKEY-WRONG-609")
-@pytest.mark.parametrize("key", ["wrong-" + secrets.token_hex(8), "x"], ids=["random", "one-char"])
+@pytest.mark.req("TAGGER-AUTH-KEY-REQUIRED")
+@WRONG_KEYS
+def test_tags_post_with_wrong_api_key_is_not_tagged(tagger, product_url, key):
+    _never_tagged(ts.post(tagger, ts.body(ts.url_image(product_url)), headers={"x-api-key": key}), "with a wrong key")
+
+
+@pytest.mark.req("TAGGER-TAGS-APIKEY-WRONG-609")
+@WRONG_KEYS
 def test_tags_post_with_wrong_api_key_is_refused(tagger, product_url, key):
+    """Our reading (E301, E19): the fail envelope with 609, or HTTP 401/403."""
     ex = ts.post(tagger, ts.body(ts.url_image(product_url)), headers={"x-api-key": key})
     ts.auth_refused(ex, 609)
 
 
-@pytest.mark.req("TAGGER-AUTH-KEY-REQUIRED", "TAGGER-TAGS-APIKEY-MISSING-612")
+@pytest.mark.req("TAGGER-AUTH-KEY-REQUIRED")
 def test_tags_post_without_api_key_and_broken_body_is_not_tagged(keyless):
     ex = ts.post(keyless, content=b"{not json")
     body = ex.json if isinstance(ex.json, dict) else {}

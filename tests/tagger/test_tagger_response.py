@@ -101,7 +101,7 @@ def test_tags_success_envelope_status_ok_data_and_null_error(responses):
                     "a tagged image is answered with status ok, a data object and error null or absent")
 
 
-@pytest.mark.req("TAGGER-RESPONSE-FIELD-SPELLING", "TAGGER-DATA-IMAGEINFO")
+@pytest.mark.req("TAGGER-RESPONSE-FIELD-SPELLING")
 def test_tags_success_uses_camel_case_image_info_and_not_matched_object(responses):
     for name, (ex, data) in responses.items():
         checks.that(ex, "imageInfo" in data and "imageinfo" not in data and "notmatchedobjects" not in data,

@@ -235,23 +235,32 @@ def test_tag_item_limit_invalid(v1, v1_service, scene_url, item_limit):
     checks.error(_tag(v1, v1_service, scene_url, item_limit=item_limit), CODE["InvalidParam"])
 
 
-@pytest.mark.req("V1-TAG-LANG-VALUES", "V1-TAG-LANG-LABELS", "V1-TAG-LANG-STRUCTURE")
-def test_tag_languages(v1, v1_service, scene_url):
+@pytest.fixture(scope="module")
+def lang_answers(v1, v1_service, scene_url) -> tuple[dict, object]:
+    """The scene tagged once per lang value and once without lang (the language tests share these answers)."""
     asked = {lang: _tag(v1, v1_service, scene_url, lang=lang, item_limit=ITEM_LIMIT.max) for lang in LANGS.value}
-    ex = _tag(v1, v1_service, scene_url, item_limit=ITEM_LIMIT.max)
-    default = kit.items_of(ex)
-    checks.that(ex, [_labels(it) for it in default] == [_labels(it) for it in kit.items_of(asked[LANGS.default])],
+    return asked, _tag(v1, v1_service, scene_url, item_limit=ITEM_LIMIT.max)
+
+
+@pytest.mark.req("V1-TAG-LANG-VALUES")
+def test_tag_languages_accepted_and_default(lang_answers):
+    """Tag > [URL Parameter]: en, ko and jp are accepted; without lang the labels are those of lang=en."""
+    asked, ex = lang_answers
+    for lang_ex in asked.values():
+        kit.items_of(lang_ex)
+    checks.that(ex, [_labels(it) for it in kit.items_of(ex)] == [_labels(it) for it in kit.items_of(asked[LANGS.default])],
                 f"without lang the labels must be those of lang={LANGS.default}")
 
-    def shape(items):
-        return [(it["type"], it["b0"], it["b1"], [t["attribute"] for t in it["tags"]]) for it in items]
 
+@pytest.mark.req("V1-TAG-LANG-LABELS")
+def test_tag_languages_labels_follow_lang(lang_answers):
+    """Tag > [Response Body Data]: the label texts are in the asked language, ko and jp ones differ from en."""
+    asked, _ = lang_answers
+    default = kit.items_of(asked[LANGS.default])
     for lang, lang_ex in asked.items():
         items = kit.items_of(lang_ex)
-        checks.that(lang_ex, shape(items) == shape(default),
-                    f"lang={lang} may change label texts only, not types, boxes or attributes")
         if lang != LANGS.default:
-            checks.that(lang_ex, all(_labels(a) != _labels(b) for a, b in zip(items, default, strict=True)),
+            checks.that(lang_ex, all(_labels(a) != _labels(b) for a, b in zip(items, default)),
                         f"lang={lang} labels must differ from the {LANGS.default} ones")
         for texts in (_labels(it) for it in items):
             if lang in SCRIPTS:
@@ -264,6 +273,20 @@ def test_tag_languages(v1, v1_service, scene_url):
         if lang == "jp":
             checks.that(lang_ex, any(KANA.search(t) for it in items for t in _labels(it)),
                         "lang=jp labels must be Japanese: some of them in kana, not all Han characters (Chinese)")
+
+
+@pytest.mark.req("V1-TAG-LANG-STRUCTURE")
+def test_tag_languages_keep_types_boxes_attributes(lang_answers):
+    """Our reading: lang changes label texts only, not item types, boxes or attribute names."""
+    asked, ex = lang_answers
+
+    def shape(items):
+        return [(it["type"], it["b0"], it["b1"], [t["attribute"] for t in it["tags"]]) for it in items]
+
+    default = kit.items_of(ex)
+    for lang, lang_ex in asked.items():
+        checks.that(lang_ex, shape(kit.items_of(lang_ex)) == shape(default),
+                    f"lang={lang} may change label texts only, not types, boxes or attributes")
 
 
 @pytest.mark.parametrize("lang", ["ja", "fr", "zh", "EN"])

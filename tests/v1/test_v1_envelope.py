@@ -12,11 +12,20 @@ ENVELOPE = ("V1-ENVELOPE-HTTP-200", "V1-ENVELOPE-HEADER-TYPES", "V1-ENVELOPE-SUC
             "V1-ENVELOPE-CODES-PER-ENDPOINT")
 
 
-@pytest.mark.destructive
-@pytest.mark.req(*ENVELOPE, "V1-AUTH-APPKEY-ONLY")
-def test_envelope_every_endpoint(v1, bad_v1, services, catalog, catalog_link, image_host):
-    checks.that(v1.call("service.list"), not any(h.lower() == "authorization" for h in v1.http.headers),
+@pytest.mark.req("V1-AUTH-APPKEY-ONLY")
+def test_service_list_with_appkey_only_succeeds(v1):
+    """E16: the appKey in the path is the only credential; no secret-key header is sent."""
+    ex = v1.call("service.list")
+    checks.that(ex, not any(h.lower() == "authorization" for h in v1.http.headers),
                 "the v1 client must send no secret key (E16)")
+    checks.success(ex)
+
+
+@pytest.mark.destructive
+@pytest.mark.req(*ENVELOPE)
+def test_envelope_every_endpoint(v1, bad_v1, services, catalog, catalog_link, image_host):
+    """The successes rest on appKey-only auth (E16, V1-AUTH-APPKEY-ONLY, tested on its own); only the envelope is
+    attributed here."""
     image = image_host.generated(3)
     product = {"serviceID": catalog.service, "productID": kit.QUERY_PRODUCT}
     with kit.temp_service(v1, services, "env") as existing:

@@ -170,15 +170,17 @@ def test_search_product_relevance(v1, catalog):
                 f"{dup} must rank ahead of every product with a different image")
 
 
-@pytest.mark.req("V1-SEARCH-IMAGE-RELEVANCE", "V1-SEARCH-IMAGE-LINK-ROUNDTRIP")
+@pytest.mark.req("V1-SEARCH-IMAGE-RELEVANCE")
 def test_search_image_relevance(search):
+    """SHOULD: the detected product is among the results (the link's acceptance is V1-SEARCH-IMAGE-LINK-ROUNDTRIP's
+    test_search_image_every_link)."""
     ex = search("search.image", {"limit": 5})
     found = [it["productID"] for it in checks.success(ex)["items"]]
     checks.that(ex, kit.QUERY_PRODUCT in found,
                 f"{kit.QUERY_PRODUCT}, whose image was detected, must be among the results")
 
 
-@pytest.mark.req("V1-SEARCH-IMAGE-RELEVANCE", "V1-SEARCH-IMAGE-LINK-ROUNDTRIP")
+@pytest.mark.req("V1-SEARCH-IMAGE-RELEVANCE")
 def test_search_image_link_per_item(v1, catalog, image_host):
     """Each item's link searches that item: in an image holding two catalog products' garments side by side, the
     link of the left item finds the left product first and the link of the right one the right product."""
