@@ -106,6 +106,14 @@ def test_three(per_test): pass
 @pytest.mark.req("V2-SERVICE-GET-FIELDS")
 def test_four(per_test): pass
 
+@pytest.fixture
+def rule_broken():
+    from fashion_conformance import checks
+    raise checks.Violation("the target broke a rule while a fixture set up")
+
+@pytest.mark.req("V2-SERVICE-LIST-FIELDS")
+def test_five(rule_broken): pass
+
 @pytest.mark.req("V2-INDEX-COUNTS-SUM")
 def test_poll_outside_contract():
     waits.documented(None, "string", ("reserved",), "index status", "V2-INDEX-LIFECYCLE")
@@ -123,13 +131,14 @@ def test_precondition_fails_once_and_blocks_the_rest(tmp_path):
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     out = proc.stdout + proc.stderr
     assert " error" not in out.splitlines()[-1], out
-    assert "3 failed, 2 skipped" in out.splitlines()[-1], out
+    assert "4 failed, 2 skipped" in out.splitlines()[-1], out
     doc = json.loads(next((tmp_path / "r").glob("*/conformance.json")).read_text(encoding="utf-8"))
     assert not [t for t in doc["tests"] if t["outcome"] == "error"]
     rows = {r["id"]: r for r in doc["requirements"]}
     assert rows["V2-INDEX-ENABLE-ADD"]["outcome"] == "fail"
     assert rows["V2-SERVICE-CREATE-VISIBLE"]["outcome"] == "fail"
     assert rows["V2-INDEX-LIFECYCLE"]["outcome"] == "fail"
+    assert rows["V2-SERVICE-LIST-FIELDS"]["outcome"] == "fail"  # a Violation in a fixture: a failure, not an error
     for rid, blocker in [("V2-SEARCH-LIMIT-RANGE", "V2-INDEX-ENABLE-ADD"), ("V2-SEARCH-LIMIT-MAX-ITEMS",
                          "V2-INDEX-ENABLE-ADD"), ("V2-SERVICE-DELETE-REMOVES", "V2-SERVICE-CREATE-VISIBLE"),
                          ("V2-SERVICE-GET-FIELDS", "V2-SERVICE-CREATE-VISIBLE"),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from . import clients, embedded, waits
+from . import checks, clients, embedded, waits
 from .targets import API_SECTIONS, SCHEMA, Targets, TargetsError, load, redact
 
 RUN_PREFIX_ENV = "FASHION_RUN_PREFIX"
@@ -297,6 +297,10 @@ def _attribute_unmet(item: pytest.Item, call: pytest.CallInfo, report: pytest.Te
     blocked by it ("blocked" property), and later tests meeting the same Unmet requirement skip, blocked by it.
     Returns the requirement IDs the report counts for."""
     exc = call.excinfo.value if call.excinfo is not None else None
+    if report.failed and report.when == "setup" and isinstance(exc, checks.Violation) \
+            and not isinstance(exc, waits.Unmet):
+        report.when = "call"  # a fixture saw the target break a rule: a failure of the test's requirements, not E
+        return ids
     if not report.failed or not isinstance(exc, waits.Unmet):
         return ids
     own = [i for i in ids if i != exc.requirement]
