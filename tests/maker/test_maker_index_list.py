@@ -78,9 +78,12 @@ def test_index_list_paging(maker, history, start, limit):
                 f"the page must hold positions {start + 1}..{start + limit} of the ordered list")
 
 
-@pytest.mark.parametrize("start, limit", [(0, LIMIT.min), (0, LIMIT.max), (WINDOW - LIMIT.max, LIMIT.max),
-                                          (WINDOW - 1, 1)])
-@pytest.mark.req("MAKER-INDEX-LIST-LIMIT-RANGE", "MAKER-INDEX-LIST-START-RANGE", "MAKER-INDEX-LIST-WINDOW")
+@pytest.mark.parametrize("start, limit", [
+    pytest.param(0, LIMIT.min, marks=pytest.mark.req("MAKER-INDEX-LIST-LIMIT-RANGE", "MAKER-INDEX-LIST-START-RANGE")),
+    pytest.param(0, LIMIT.max, marks=pytest.mark.req("MAKER-INDEX-LIST-LIMIT-RANGE", "MAKER-INDEX-LIST-START-RANGE")),
+    pytest.param(WINDOW - LIMIT.max, LIMIT.max, marks=pytest.mark.req("MAKER-INDEX-LIST-WINDOW")),
+    pytest.param(WINDOW - 1, 1, marks=pytest.mark.req("MAKER-INDEX-LIST-WINDOW")),
+])
 def test_index_list_window_valid(maker, history, start, limit):
     ex = _list(maker, history.service, start=start, limit=limit)
     data = checks.success(ex)

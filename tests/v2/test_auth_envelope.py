@@ -157,34 +157,40 @@ def error_requests(catalog, query_link: str, anonymous: ApiClient) -> dict[str, 
     return bad
 
 
+def envelope_pair(v2, catalog, query_link, fresh_service, services, bad_clients, endpoint):
+    """One success and one error answer of `endpoint` (a created service is deleted again)."""
+    good = requests_for(catalog, query_link, service=catalog.service, victim=fresh_service)
+    if endpoint == "index.create":
+        good[endpoint] = requests_for(catalog, query_link, service=fresh_service)[endpoint]
+    name = None
+    if endpoint == "service.create":
+        name = services.name("env")
+        services.track(v2, name)
+        good[endpoint] = requests_for(catalog, query_link, victim=name)[endpoint]
+    ok = good[endpoint](v2)
+    if name:
+        v2.call("service.delete", path={"serviceName": name})
+    return ok, error_requests(catalog, query_link, bad_clients["no secret key"])[endpoint](v2)
+
+
 @pytest.mark.req(
     "V2-ENVELOPE-HTTP-200",
     "V2-ENVELOPE-JSON-HEADER",
     "V2-ENVELOPE-SUCCESS",
     "V2-ENVELOPE-ERROR",
-    "V2-ENVELOPE-PARTIAL-SUCCESS",
     "V2-ENVELOPE-CODE-TABLE",
     "V2-ENVELOPE-SUCCESS-SCHEMA",
 )
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_envelope_success_and_error(v2, catalog, query_link, fresh_service, services, bad_clients, endpoint):
-    good = requests_for(catalog, query_link, service=catalog.service, victim=fresh_service)
-    if endpoint == "index.create":
-        good[endpoint] = requests_for(catalog, query_link, service=fresh_service)[endpoint]
-    if endpoint == "service.create":
-        name = services.name("env")
-        services.track(v2, name)
-        good[endpoint] = requests_for(catalog, query_link, victim=name)[endpoint]
-    ex = good[endpoint](v2)
+    ex, refused = envelope_pair(v2, catalog, query_link, fresh_service, services, bad_clients, endpoint)
     h.envelope_shape(ex)
     checks.that(  # API 공통 정보 > 응답 공통 정보 lists what a header carries; an unlisted field is no failure
         ex, {"isSuccessful", "resultCode", "resultMessage"} <= set(ex.header),
         "header carries isSuccessful, resultCode and resultMessage",
     )
     checks.success(ex)
-    if endpoint == "service.create":
-        v2.call("service.delete", path={"serviceName": name})
-    ex = error_requests(catalog, query_link, bad_clients["no secret key"])[endpoint](v2)
+    ex = refused
     h.envelope_shape(ex)
     got = ex.header["resultCode"]
     checks.that(
@@ -194,6 +200,17 @@ def test_envelope_success_and_error(v2, catalog, query_link, fresh_service, serv
     )
     checks.not_success(ex)
     checks.error(ex, got)
+
+
+@pytest.mark.req("V2-ENVELOPE-PARTIAL-SUCCESS")
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_envelope_result_code_not_positive(v2, catalog, query_link, fresh_service, services, bad_clients, endpoint):
+    """E201: the header table allows a positive resultCode (partial success), no endpoint documents one."""
+    for ex in envelope_pair(v2, catalog, query_link, fresh_service, services, bad_clients, endpoint):
+        header = ex.header if isinstance(ex.header, dict) else {}
+        code = header.get("resultCode")
+        checks.that(ex, not (isinstance(code, int) and code > 0),
+                    f"a positive resultCode (partial success) is documented nowhere (E201), got {code}")
 
 
 @pytest.mark.req("V2-ENVELOPE-UNKNOWN-PATH", "V2-SEARCH-LINK-PATH")

@@ -95,17 +95,21 @@ def ids(ex) -> list[str]:
     return [it["id"] for it in checks.success(ex)["items"]]
 
 
+@pytest.fixture(scope="module")
+def history_listing(v2, history):
+    """The whole list of the history service (the list-content tests share it)."""
+    return listing(v2, history.service, start=0, limit=LIMIT.max)
+
+
 @pytest.mark.req(
-    "V2-INDEX-LIST-ITEM-FIELDS",
     "V2-INDEX-LIST-CONTAINS-CREATED",
     "V2-INDEX-LIST-TOTAL",
-    "V2-INDEX-COUNTS-SUM",
     "V2-INDEX-COUNTS-VALUES",
-    "V2-INDEX-TIMESTAMPS",
+    "V2-INDEX-FINISHED-VS-FAILED",
     "V2-INDEX-FILENAME",
 )
-def test_index_list_holds_the_service_indexes(v2, history, catalog):
-    ex = listing(v2, history.service, start=0, limit=LIMIT.max)
+def test_index_list_holds_the_service_indexes(v2, history, catalog, history_listing):
+    ex = history_listing
     data = checks.success(ex)
     checks.that(
         ex, data["total"] == len(history.expected), f"total counts the {len(history.expected)} indexes"
@@ -114,28 +118,36 @@ def test_index_list_holds_the_service_indexes(v2, history, catalog):
         ex, sorted(ids(ex)) == sorted(history.expected), "the list holds exactly the indexes requested"
     )
     for it in data["items"]:
-        checks.that(
-            ex,
-            it.get("serviceName", it.get("service")) == history.service,
-            "every item names its service (service or serviceName, E6)",
-        )
         counts = history.expected[it["id"]]
         for kind in h.COUNT_KINDS:
             checks.that(
                 ex, it[f"{kind}Count"] == len(counts.get(kind, ())), f"{kind}Count of {it['id']} is known"
             )
-        checks.that(
-            ex, it["totalCount"] == sum(it[f"{k}Count"] for k in h.COUNT_KINDS), "totalCount is the sum (E9)"
-        )
         checks.that(ex, it["status"] == history.statuses[it["id"]], f"status of {it['id']}")
-        checks.that(
-            ex, 0 < it["requestedTime"] <= it["startTime"] <= it["finishTime"], "times in order (E212)"
-        )
         checks.that(ex, it["filename"].startswith("history-"), "filename is the uploaded file's name")
     other = ids(listing(v2, catalog.service, start=0, limit=LIMIT.max))
     checks.that(
         v2.history[-1], not set(other) & set(history.expected), "an index appears only in its service's list"
     )
+
+
+@pytest.mark.req("V2-INDEX-LIST-ITEM-FIELDS", "V2-INDEX-COUNTS-SUM", "V2-INDEX-TIMESTAMPS")
+def test_index_list_items_as_read(history, history_listing):
+    """The readings: the item names its service (service or serviceName, E6), totalCount is the sum (E9), the
+    times are in order (E212)."""
+    ex = history_listing
+    for it in checks.success(ex)["items"]:
+        checks.that(
+            ex,
+            it.get("serviceName", it.get("service")) == history.service,
+            "every item names its service (service or serviceName, E6)",
+        )
+        checks.that(
+            ex, it["totalCount"] == sum(it[f"{k}Count"] for k in h.COUNT_KINDS), "totalCount is the sum (E9)"
+        )
+        checks.that(
+            ex, 0 < it["requestedTime"] <= it["startTime"] <= it["finishTime"], "times in order (E212)"
+        )
 
 
 @pytest.mark.req("V2-INDEX-LIST-PAGING", "V2-INDEX-LIST-TOTAL", "V2-INDEX-LIST-START", "V2-INDEX-LIST-LIMIT")
@@ -232,14 +244,17 @@ def test_index_list_status_values(v2, history):
         checks.error(listing(v2, history.service, start=0, limit=10, **{STATUSES_PARAM: bad}), INVALID)
 
 
-@pytest.mark.req("V2-INDEX-LIST-START", "V2-INDEX-LIST-LIMIT", "V2-INDEX-LIST-WINDOW")
 @pytest.mark.parametrize(
     "params",
     [
-        {"start": START.min, "limit": LIMIT.min},
-        {"start": 0, "limit": LIMIT.max},
-        {"start": WINDOW - LIMIT.max, "limit": LIMIT.max},
-        {"start": WINDOW - 1, "limit": 1},
+        pytest.param({"start": START.min, "limit": LIMIT.min},
+                     marks=pytest.mark.req("V2-INDEX-LIST-START", "V2-INDEX-LIST-LIMIT"), id="start-0-limit-1"),
+        pytest.param({"start": 0, "limit": LIMIT.max},
+                     marks=pytest.mark.req("V2-INDEX-LIST-START", "V2-INDEX-LIST-LIMIT"), id="start-0-limit-100"),
+        pytest.param({"start": WINDOW - LIMIT.max, "limit": LIMIT.max},
+                     marks=pytest.mark.req("V2-INDEX-LIST-WINDOW"), id="window-900+100"),
+        pytest.param({"start": WINDOW - 1, "limit": 1},
+                     marks=pytest.mark.req("V2-INDEX-LIST-WINDOW"), id="window-999+1"),
     ],
 )
 def test_index_list_paging_accepted(v2, history, params):
@@ -269,19 +284,38 @@ def test_index_list_paging_refused(v2, history, params):
     checks.error(listing(v2, history.service, **params), INVALID)
 
 
-@pytest.mark.req(
-    "V2-INDEX-GET-ONE-ITEM",
-    "V2-INDEX-GET-FIELDS",
-    "V2-INDEX-GET-MATCHES-LIST",
-    "V2-INDEX-COUNTS-LISTS",
-    "V2-INDEX-COUNTS-SUM",
-)
-def test_index_get_matches_list(v2, history):
-    listed = {
-        it["id"]: it for it in checks.success(listing(v2, history.service, start=0, limit=LIMIT.max))["items"]
+@pytest.fixture(scope="module")
+def history_details(v2, history, history_listing):
+    """(list entry, index.get exchange) of every history index (the detail tests share them)."""
+    listed = {it["id"]: it for it in checks.success(history_listing)["items"]}
+    return {
+        index_id: (listed.get(index_id),
+                   v2.call("index.get", path={"serviceName": history.service, "indexId": index_id}))
+        for index_id in history.expected
     }
-    for index_id, counts in history.expected.items():
-        ex = v2.call("index.get", path={"serviceName": history.service, "indexId": index_id})
+
+
+@pytest.mark.req("V2-INDEX-GET-FIELDS", "V2-INDEX-GET-MATCHES-LIST")
+def test_index_get_matches_list(history, history_details):
+    for index_id, (entry, ex) in history_details.items():
+        data = checks.success(ex)
+        detail = next((it for it in data["items"] if it.get("id") == index_id), None)
+        checks.that(ex, detail is not None, f"the detail holds the requested index {index_id}")
+        checks.that(ex, detail["serviceName"] == history.service, "the detail names its service")
+        checks.that(ex, entry is not None, f"{index_id} is in the list")
+        for f in SHARED:
+            checks.that(
+                ex, detail[f] == entry[f], f"detail and list agree on {f}: {detail[f]!r} vs {entry[f]!r}"
+            )
+        for kind in h.COUNT_KINDS:
+            checks.that(ex, isinstance(detail[f"{kind}ProductIds"], list), f"the detail has {kind}ProductIds")
+
+
+@pytest.mark.req("V2-INDEX-GET-ONE-ITEM", "V2-INDEX-COUNTS-LISTS")
+def test_index_get_one_item_with_count_lists(history, history_details):
+    """The readings: the detail holds exactly the requested index (E8); each count is the length of its id list
+    and the lists name the right products (E9)."""
+    for index_id, (_, ex) in history_details.items():
         data = checks.success(ex)
         checks.that(
             ex,
@@ -289,12 +323,7 @@ def test_index_get_matches_list(v2, history):
             "the detail holds exactly the requested index (E8)",
         )
         detail = data["items"][0]
-        checks.that(ex, detail["serviceName"] == history.service, "the detail names its service")
-        entry = listed[index_id]
-        for f in SHARED:
-            checks.that(
-                ex, detail[f] == entry[f], f"detail and list agree on {f}: {detail[f]!r} vs {entry[f]!r}"
-            )
+        counts = history.expected[index_id]
         for kind in h.COUNT_KINDS:
             checks.that(
                 ex,

@@ -433,8 +433,8 @@ CATALOG: tuple[Fault, ...] = (
       response=rw.edit_data(_document_count_plus_one)),
     # indexing
     F("v2-index-counts-inconsistent", "v2", "addedCount one more than the products added",
-      ("V2-INDEX-COUNTS-SUM", "V2-INDEX-COUNTS-LISTS", "V2-INDEX-COUNTS-VALUES"), ("index.get", "index.list"),
-      response=rw.edit_data(_counts_plus_one("addedCount"))),
+      ("V2-INDEX-COUNTS-SUM", "V2-INDEX-COUNTS-LISTS", "V2-INDEX-COUNTS-VALUES", "V2-INDEX-ENABLE-ADD"),
+      ("index.get", "index.list"), response=rw.edit_data(_counts_plus_one("addedCount"))),
     F("maker-index-counts-inconsistent", "maker", "addCnt one more than the products added",
       ("MAKER-INDEX-COUNTS-SUM", "MAKER-INDEX-ENABLE-ADDS"), ("index.list",),
       response=rw.edit_data(_counts_plus_one("addCnt"))),
