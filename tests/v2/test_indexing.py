@@ -148,7 +148,7 @@ def test_index_create_utf8_values_and_counts_as_read(v2, image_host, fresh_servi
     (E9), the times are in order (E212)."""
     items, _, _, _, detail, _ = add_three(v2, image_host, fresh_service, fmt, '한글 상품 {}, "quoted"', "봄")
     check_sum_and_times(v2, detail, len(items))
-    h.expect_counts(detail, {"added": ["a1", "a2", "a3"]}, fmt)
+    h.expect_counts(detail, {"added": ["a1", "a2", "a3"]}, fmt, lists=True)
     expect_round_trip(v2, fresh_service, items)
 
 
