@@ -61,7 +61,7 @@ def responses(tagger, image_host, scene_url) -> dict[str, tuple[Exchange, dict]]
            for seed in PRODUCT_SEEDS},
     }
     with waits.precondition("tagger success responses", "TAGGER-RESPONSE-SUCCESS-ENVELOPE"):
-        return {name: ts.tagged(tagger, payload) for name, payload in requests.items()}
+        return {name: ts.tagged_envelope(tagger, payload) for name, payload in requests.items()}
 
 
 def every_tag(responses) -> Iterator[tuple[str, Exchange, str, dict]]:
