@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import contracts
+from . import contracts, waits
 from .clients import Exchange
+
+NO_ITEM = "NoDetectedFashionItems"  # the code message of an image in which no fashion item was detected (v2 guide)
 
 
 class Violation(AssertionError):
@@ -77,3 +79,19 @@ def not_success(ex: Exchange) -> None:
 def that(ex: Exchange, condition: bool, expectation: str) -> None:
     if not condition:
         fail(ex, expectation)
+
+
+def detected(ex: Exchange, image: str, key: str = "items") -> list[Any]:
+    """The items a detection found in `image` (data[key] of a success). No item, i.e. an empty list or the
+    endpoint's documented NoDetectedFashionItems code, is what the target's model saw, which the documents leave to
+    it: the test is blocked by the model (waits.no_item), neither failed nor passed. Any other answer must be a
+    success."""
+    if ex.api != "tagger" and isinstance(ex.json, dict):
+        code = ex.header.get("resultCode")
+        documented = contracts.endpoint(ex.api, ex.endpoint).codes
+        if code in documented and contracts.code_message(ex.api, code) == NO_ITEM:
+            waits.no_item(image)
+    items = success(ex)[key]
+    if not items:
+        waits.no_item(image)
+    return items

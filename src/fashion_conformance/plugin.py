@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from . import checks, clients, embedded, waits
+from . import checks, clients, embedded, photos, waits
 from .targets import API_SECTIONS, SCHEMA, Targets, TargetsError, load, redact
 
 RUN_PREFIX_ENV = "FASHION_RUN_PREFIX"
@@ -32,6 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reports", default=None, help="write the requirement matrix into DIR/<run-id>/")
     group.addoption("--requirements-map", default=None,
                     help="write {requirement ID: [test node IDs]} of the collected tests to this JSON file")
+    group.addoption("--photos", default=None, metavar="DIR",
+                    help="a photo folder with a manifest (photos.py): index and search these photos instead of the "
+                         "drawn catalogue; also the targets file's [photos] dir or FASHION_PHOTOS_DIR")
     group.addoption("--security-probes", action="store_true",
                     help=f"run the SEC-* security probes (tests marked security); also {SECURITY_ENV}=1")
 
@@ -56,6 +59,11 @@ def pytest_configure(config: pytest.Config) -> None:
     given = config._fashion_targets  # type: ignore[attr-defined]
     waits.configure(given.sections.get("waits") if given is not None else None)
     waits.reset()
+    folder = config.getoption("--photos") or (given.sections.get("photos", {}).get("dir") if given else None)
+    try:
+        config._fashion_photos = photos.load(folder) if folder else None  # type: ignore[attr-defined]
+    except photos.PhotoError as exc:
+        raise pytest.UsageError(f"photos: {exc}") from None
     _unmet_reported.clear()
 
 
@@ -158,6 +166,16 @@ def image_host(target: Targets):
         host.stop()
 
 
+@pytest.fixture(scope="session")
+def photo_catalogue(request: pytest.FixtureRequest, image_host) -> photos.PhotoCatalogue | None:
+    """The user's photo catalogue (--photos), its photos served by the image host; None: the drawn catalogue."""
+    catalogue = request.config._fashion_photos  # type: ignore[attr-defined]
+    if catalogue is not None:
+        for photo in catalogue.photos:
+            image_host.put(photo.host_name, photo.data)
+    return catalogue
+
+
 @pytest.fixture
 def image_port(image_host) -> Iterator:
     """image_port(port): the image host also listens on `port` until the test ends; returns the URL base by which
@@ -214,14 +232,19 @@ class ServiceRegistry:
     """Services this run created, removed at the end (also after a failure or Ctrl-C)."""
 
     def __init__(self, prefix: str, sweep: list | None = None) -> None:
-        self.prefix = prefix
+        # An xdist worker (gw3) names its services prefix-3-...: with one FASHION_RUN_PREFIX for all workers their
+        # names would clash, and one worker's final sweep would delete the services other workers still use.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "").removeprefix("gw")
+        self.prefix = f"{prefix}-{worker}" if worker else prefix
         self.created: list[tuple[object, str]] = []
         self.sweep = sweep or []  # clients whose service lists are swept for the prefix at the end
         self._n = 0
 
     def name(self, label: str = "s") -> str:
+        """A new name: lowercase, at most 32 characters (service.name_pattern of v1 and v2), the counter kept."""
         self._n += 1
-        return f"{self.prefix}-{label}{self._n}"[:32]
+        n = str(self._n)
+        return f"{self.prefix}-{label}"[:32 - len(n)] + n
 
     def track(self, client, name: str) -> None:
         self.created.append((client, name))

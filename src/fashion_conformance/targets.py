@@ -19,6 +19,8 @@ SCHEMA: dict[str, dict[str, bool]] = {
     "image_host": {"bind": False, "public_url": False, "port_url": False},
     # Wait budgets in seconds (fashion_conformance.waits.Budgets): numbers, e.g. index_s = 120.
     "waits": {"index_s": False, "poll_s": False, "delete_s": False, "request_s": False},
+    # A folder of product photos with a manifest, indexed and searched instead of the drawn catalogue (photos.py).
+    "photos": {"dir": False},
 }
 NUMERIC_SECTIONS = ("waits",)
 SECRET_KEYS = {"appkey", "secret_key", "api_key"}

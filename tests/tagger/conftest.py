@@ -17,8 +17,11 @@ def scene_url(image_host) -> str:
 
 
 @pytest.fixture(scope="session")
-def product_url(image_host) -> str:
-    """An ordinary catalogue photo (one garment on white, JPEG)."""
+def product_url(image_host, photo_catalogue) -> str:
+    """An ordinary catalogue photo: the photo catalogue's query photo (--photos), else a drawn one (one garment on
+    white, JPEG)."""
+    if photo_catalogue is not None:
+        return image_host.url(photo_catalogue.query.host_name)
     return image_host.generated(11, "jpeg")
 
 

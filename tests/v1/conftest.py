@@ -35,15 +35,41 @@ def _fields(i: int) -> dict[str, str]:
     return {f: vals[(i // FIELD_STRIDE[f]) % len(vals)] for f, vals in FIELD_VALUES.items()}
 
 
+PHOTO_FIELDS = {"category1Id": "category1_id", "category2Id": "category2_id", "category3Id": "category3_id",
+                "s1": "s1", "s2": "s2"}  # photo manifest (v2 index names) -> Maker index names
+
+
+def _photo_catalog(cat: kit.Catalog, image_host, catalogue) -> None:
+    """One product per photo; the query is the manifest's query photo, the duplicate and the pair the next photos
+    (those listing one item first)."""
+    query = catalogue.query
+    others = sorted((p for p in catalogue.photos if p is not query), key=lambda p: len(p.items) != 1)
+    cat.query_id, cat.duplicate_of = query.product_id, others[0].product_id
+    cat.pair_ids = (others[1].product_id, others[2].product_id)
+    cat.duplicate_id = f"{cat.duplicate_of}-dup"[:72]
+    for photo in catalogue.photos:
+        cat.photos[photo.product_id] = photo
+        cat.urls[photo.product_id] = image_host.url(photo.host_name)
+        cat.records[photo.product_id] = {PHOTO_FIELDS[k]: photo.fields[k] for k in PHOTO_FIELDS}
+    cat.urls[cat.duplicate_id] = cat.urls[cat.duplicate_of]
+    cat.records[cat.duplicate_id] = dict(cat.records[cat.duplicate_of])
+
+
 @pytest.fixture(scope="session")
-def catalog(maker, v1_service, image_host) -> kit.Catalog:
-    """v1_service holding 19 products indexed through Maker, each with known filter fields and image seed."""
+def catalog(maker, v1_service, image_host, photo_catalogue) -> kit.Catalog:
+    """v1_service holding products indexed through Maker, each with known filter fields and image: 19 drawn ones, or
+    the photo catalogue (--photos) and a duplicate."""
     cat = kit.Catalog(v1_service)
-    for i in range(CATALOG_SIZE + 1):
-        pid = f"p{i:02d}" if i < CATALOG_SIZE else kit.DUPLICATE_ID
-        cat.seeds[pid] = i if i < CATALOG_SIZE else cat.seeds[kit.DUPLICATE_OF]
-        cat.records[pid] = _fields(i)
-    lines = [kit.product(pid, image_host.generated(cat.seeds[pid]), **cat.records[pid]) for pid in cat.records]
+    if photo_catalogue is not None:
+        _photo_catalog(cat, image_host, photo_catalogue)
+    else:
+        for i in range(CATALOG_SIZE + 1):
+            pid = f"p{i:02d}" if i < CATALOG_SIZE else kit.DUPLICATE_ID
+            cat.seeds[pid] = i if i < CATALOG_SIZE else cat.seeds[kit.DUPLICATE_OF]
+            cat.records[pid] = _fields(i)
+            cat.urls[pid] = image_host.generated(cat.seeds[pid])
+    names = {pid: cat.photos[pid].fields["name"] or None for pid in cat.photos}
+    lines = [kit.product(pid, cat.urls[pid], name=names.get(pid), **cat.records[pid]) for pid in cat.records]
     with waits.precondition("v1 catalog (indexed through Maker)", "MAKER-INDEX-ENABLE-ADDS"):
         item = kit.index_products(maker, v1_service, lines)
         checks.that(maker.history[-1], item["addCnt"] == len(lines),
@@ -85,20 +111,19 @@ def scene() -> kit.Scene:
 
 @pytest.fixture(scope="session")
 def catalog_link(v1, catalog, image_host) -> str:
-    """The link of the garment in QUERY_PRODUCT's catalog image, as detect answers it."""
+    """The link of the garment in the query product's catalog image, as detect answers it."""
     with waits.precondition("v1 catalog link", "V1-DETECT-FIELDS"):
-        ex = v1.call("detect", path={"serviceID": catalog.service},
-                     params={"path": image_host.generated(catalog.seeds[kit.QUERY_PRODUCT])})
-        return kit.items_of(ex)[0]["link"]
+        ex = v1.call("detect", path={"serviceID": catalog.service}, params={"path": catalog.urls[catalog.query_id]})
+        return checks.detected(ex, catalog.describe(catalog.query_id))[0]["link"]
 
 
 @pytest.fixture
 def search(v1, catalog, catalog_link):
-    """search(endpoint, params): a catalog search by QUERY_PRODUCT (search.product) or its image's link."""
+    """search(endpoint, params): a catalog search by the query product (search.product) or its image's link."""
     def call(endpoint: str, params=(), *, service: str | None = None, client=None):
         pairs = list(params.items()) if isinstance(params, dict) else list(params)
         client, service = client or v1, service or catalog.service
         if endpoint == "search.product":
-            return client.call(endpoint, path={"serviceID": service, "productID": kit.QUERY_PRODUCT}, params=pairs)
+            return client.call(endpoint, path={"serviceID": service, "productID": catalog.query_id}, params=pairs)
         return client.call(endpoint, path={"serviceID": service}, params=[("link", catalog_link), *pairs])
     return call

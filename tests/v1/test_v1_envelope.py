@@ -27,7 +27,7 @@ def test_envelope_every_endpoint(v1, bad_v1, services, catalog, catalog_link, im
     """The successes rest on appKey-only auth (E16, V1-AUTH-APPKEY-ONLY, tested on its own); only the envelope is
     attributed here."""
     image = image_host.generated(3)
-    product = {"serviceID": catalog.service, "productID": kit.QUERY_PRODUCT}
+    product = {"serviceID": catalog.service, "productID": catalog.query_id}
     with kit.temp_service(v1, services, "env") as existing:
         fresh = services.name("env")
         services.track(v1, fresh)

@@ -8,6 +8,7 @@ import secrets as pysecrets
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -174,14 +175,34 @@ QUERY_PRODUCT = "p09"  # the catalog product whose image the search tests query 
 
 @dataclass
 class Catalog:
-    """A service the suite indexed itself: every product's filter fields and image seed are known."""
+    """A service the suite indexed itself: every product's filter fields and image are known.
+
+    The drawn catalogue (default): products p00..p17 with generated images (`seeds`); a photo catalogue (--photos):
+    one product per photo with the manifest's fields (`photos`). Either way `duplicate_id` is indexed with the image
+    of `duplicate_of`."""
 
     service: str
     records: dict[str, dict[str, str]] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
     seeds: dict[str, int] = field(default_factory=dict)
+    photos: dict[str, Any] = field(default_factory=dict)  # productID -> photos.Photo
+    query_id: str = QUERY_PRODUCT
+    duplicate_of: str = DUPLICATE_OF
+    duplicate_id: str = DUPLICATE_ID
+    pair_ids: tuple[str, str] = ("p03", "p07")  # two more products, each with an image of its own
 
     def values(self, field_name: str) -> list[str]:
-        return sorted({r[field_name] for r in self.records.values()})
+        """The non-empty values of a field that products hold (a filter cannot carry an empty value)."""
+        return sorted({r[field_name] for r in self.records.values()} - {""})
+
+    def image_bytes(self, pid: str) -> bytes:
+        """The image a product was indexed with (a drawn one as PNG)."""
+        photo = self.photos.get(pid)
+        return photo.data if photo is not None else generated_bytes(self.seeds[pid], "png")
+
+    def describe(self, pid: str) -> str:
+        photo = self.photos.get(pid)
+        return photo.describe() if photo is not None else f"the drawn image of catalog product {pid}"
 
 
 @dataclass(frozen=True)

@@ -29,38 +29,79 @@ DUPLICATES = ("dup-a", "dup-b")  # products indexed with the image of product p0
 
 @dataclass
 class Catalog:
-    """A service holding products the suite indexed and therefore knows field by field."""
+    """A service holding products the suite indexed and therefore knows field by field.
+
+    The drawn catalogue (default): products p0..p39 with the fields of VALUES; a photo catalogue (--photos): one
+    product per photo with the manifest's fields. Either way DUPLICATES are indexed with the image of `shared`.
+    """
 
     service: str
     products: dict[str, h.Product]
     index_id: str
+    query_id: str = f"p{QUERY_SEED}"
+    shared_id: str = "p0"  # the product whose image the DUPLICATES share
+    pair_ids: tuple[str, str] = ("p9", "p12")  # two more products, each with an image of its own
+    values: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(VALUES))  # filterable values, "" first
+    photos: dict[str, Any] = field(default_factory=dict)  # productId -> photos.Photo (a photo catalogue)
     links: dict[str, str] = field(default_factory=dict)
 
     @property
     def query(self) -> h.Product:
-        return self.products[f"p{QUERY_SEED}"]
+        return self.products[self.query_id]
+
+    @property
+    def shared(self) -> h.Product:
+        return self.products[self.shared_id]
+
+    @property
+    def pair(self) -> tuple[h.Product, h.Product]:
+        return self.products[self.pair_ids[0]], self.products[self.pair_ids[1]]
+
+    @property
+    def same_image(self) -> tuple[str, ...]:
+        """The products indexed with one image: `shared` and the DUPLICATES."""
+        return (self.shared_id, *DUPLICATES)
+
+    def filled(self, field_name: str) -> list[str]:
+        """The non-empty values of a filter field that products of the catalog hold (drawn: VALUES' order)."""
+        return [v for v in self.values[field_name] if v]
+
+    def describe(self, product_id: str) -> str:
+        """How a product's image is named in a blocked test's reason."""
+        photo = self.photos.get(product_id)
+        return photo.describe() if photo is not None else f"the drawn image of catalog product {product_id}"
 
 
-def catalog_products(image_host) -> list[h.Product]:
+def _duplicates(image_url: str, fields: dict[str, str]) -> list[h.Product]:
+    return [h.Product(pid, image_url, name=f"duplicate {pid}", **fields) for pid in DUPLICATES]
+
+
+def drawn_catalog(image_host) -> list[h.Product]:
     out = []
     for i in range(CATALOG_SIZE):
         rng = random.Random(1000 + i)
         values = {f: rng.choice(vs) for f, vs in VALUES.items()}
         out.append(h.Product(f"p{i}", image_host.generated(i), name=f"상품 {i} ワンピース", **values))
-    for pid in DUPLICATES:
-        out.append(
-            h.Product(
-                pid,
-                image_host.generated(0),
-                name=f"duplicate {pid}",
-                category1Id="top",
-                category2Id="c2a",
-                category3Id="c3a",
-                s1="red",
-                s2="sale",
-            )
-        )
-    return out
+    fields = dict(category1Id="top", category2Id="c2a", category3Id="c3a", s1="red", s2="sale")
+    return out + _duplicates(image_host.generated(0), fields)
+
+
+def photo_catalog(image_host, catalogue) -> dict[str, Any]:
+    """Catalog fields (products, query, shared, pair, values, photos) of a photo catalogue: the query is the
+    manifest's query photo; the shared image and the pair are the next photos, those listing one item first."""
+    photos = list(catalogue.photos)
+    query = catalogue.query
+    others = sorted((p for p in photos if p is not query), key=lambda p: len(p.items) != 1)  # one garment first
+    shared, pair = others[0], (others[1], others[2])
+    products = [h.Product(p.product_id, image_host.url(p.host_name), **p.fields) for p in photos]
+    forbidden = set(DUPLICATES) & {p.product_id for p in photos}
+    if forbidden:
+        raise pytest.UsageError(f"photos: productId {sorted(forbidden)[0]!r} is reserved for the suite's duplicates")
+    products += _duplicates(image_host.url(shared.host_name), {k: v for k, v in shared.fields.items() if k != "name"})
+    values = {f: tuple(sorted({getattr(p, f) for p in products})) for f in VALUES}
+    return dict(products={p.productId: p for p in products}, query_id=query.product_id, shared_id=shared.product_id,
+                pair_ids=(pair[0].product_id, pair[1].product_id), values=values,
+                photos={p.product_id: p for p in photos})
 
 
 def require_destructive(request: pytest.FixtureRequest) -> None:
@@ -82,17 +123,22 @@ def create_service(v2: ApiClient, services, label: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def catalog(request, v2, image_host, services) -> Catalog:
+def catalog(request, v2, image_host, services, photo_catalogue) -> Catalog:
+    """The drawn catalogue, or the user's photo catalogue (--photos), indexed into a new service."""
     require_destructive(request)
     name = create_service(v2, services, "cat")
-    products = catalog_products(image_host)
+    if photo_catalogue is None:
+        parts: dict[str, Any] = {"products": {p.productId: p for p in drawn_catalog(image_host)}}
+    else:
+        parts = photo_catalog(image_host, photo_catalogue)
+    products = list(parts["products"].values())
     with waits.precondition("v2 catalog", "V2-INDEX-ENABLE-ADD"):
         ex = h.submit(v2, name, h.jsonl(products))
         index_id = checks.success(ex)["indexId"]
         detail, _ = h.wait_index(v2, name, index_id)
         h.expect_counts(detail, {"added": [p.productId for p in products]}, "the catalog index")
         checks.that(v2.history[-1], detail["status"] == "finished", "the catalog index finished")
-    return Catalog(name, {p.productId: p for p in products}, index_id)
+    return Catalog(name, index_id=index_id, **parts)
 
 
 @pytest.fixture
@@ -109,9 +155,7 @@ def query_link(v2, catalog) -> str:
     """The link of the item that detect finds in the query product's image."""
     with waits.precondition("v2 query link", "V2-DETECT-ITEM-FIELDS"):
         ex = v2.call("detect", path={"serviceName": catalog.service}, params={"path": catalog.query.imageUrl})
-        items = checks.success(ex)["items"]
-        checks.that(ex, len(items) >= 1, "detect finds the garment of a catalog product image")
-        return items[0]["link"]
+        return h.detected_items(ex, catalog.describe(catalog.query_id))[0]["link"]
 
 
 SEARCH_KINDS = ("product", "link", "image")

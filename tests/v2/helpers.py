@@ -211,6 +211,11 @@ def items_of(ex: Exchange) -> list[dict[str, Any]]:
     return checks.success(ex)["items"]
 
 
+def detected_items(ex: Exchange, image: str) -> list[dict[str, Any]]:
+    """The items detect found in `image`; none: blocked by the target's model (checks.detected)."""
+    return checks.detected(ex, image)
+
+
 def similarities(items: Sequence[Mapping[str, Any]]) -> list[float]:
     return [it["similarity"] for it in items]
 

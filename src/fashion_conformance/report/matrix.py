@@ -2,7 +2,9 @@
 
 Statuses: pass, fail, not targeted (its API was not tested), unsupported (the target said it does not
 support it: the test skipped with "unsupported"), blocked (its tests were skipped "blocked by <ID>: <reason>": a
-precondition resting on requirement <ID> failed, so it could not be checked; `blocked_by` names <ID>), untested (no test checks it, or all were skipped, or the run was
+precondition resting on requirement <ID> failed, so it could not be checked; `blocked_by` names <ID>, or
+"model: <image> yielded no item" when the target's vision model found nothing in an image the test needs),
+untested (no test checks it, or all were skipped, or the run was
 interrupted before all its tests ran and none failed),
 doc ambiguity (the requirement is INTERPRETED or rests on an erratum: its tests' verdict is kept in `outcome`
 and its reason, the errata and/or the stated reading, in `ambiguity`; never a plain pass or fail), not observable
@@ -19,9 +21,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .. import contracts
+from ..waits import BLOCKED_PREFIX, MODEL
 
 STATUSES = ("pass", "fail", "doc ambiguity", "unsupported", "blocked", "not targeted", "untested", "not observable")
-BLOCKED_PREFIX = "blocked by "  # fashion_conformance.waits: a test skipped because a precondition failed
 
 
 @dataclass
@@ -97,11 +99,17 @@ def build(results: list[TestResult], targeted_apis: set[str],
 
 
 def _blockers(results: list[TestResult]) -> list[str]:
-    """The requirement IDs named by the "blocked by <ID>: ..." skips of `results`, in order of first mention."""
+    """The requirement IDs named by the "blocked by <ID>: ..." skips of `results`, in order of first mention (a block
+    by the target's model with its first reason: "model: <image> yielded no item")."""
     out: list[str] = []
     for r in results:
         if r.outcome == "skipped" and r.message.startswith(BLOCKED_PREFIX):
-            rid = r.message.removeprefix(BLOCKED_PREFIX).split(":", 1)[0].strip()
+            rest = r.message.removeprefix(BLOCKED_PREFIX)
+            rid = rest.split(":", 1)[0].strip()
+            if rid == MODEL:
+                if any(o.startswith(MODEL + ":") for o in out):
+                    continue
+                rid = rest.splitlines()[0].strip()[:200]
             if rid not in out:
                 out.append(rid)
     return out
@@ -172,6 +180,6 @@ def to_markdown(rows: list[RequirementRow], meta: dict[str, Any]) -> str:
     blocked = [r for r in rows if r.status == "blocked"]
     if blocked:
         lines += ["", "## Blocked", "", "Not checked: a precondition they need failed on the requirement named "
-                  "(see its failure above).", "", "| ID | level | blocked by |", "|---|---|---|"]
+                  "(see its failure above), or the target's model found no item in an image they need.", "", "| ID | level | blocked by |", "|---|---|---|"]
         lines += [f"| {r.id} | {r.level} | {', '.join(r.blocked_by)} |" for r in blocked]
     return "\n".join(lines) + "\n"
