@@ -112,6 +112,8 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
         pytest_args += ["--targets", str(args.targets)]
     if args.allow_destructive:
         pytest_args.append("--allow-destructive")
+    if args.photos:
+        pytest_args += ["--photos", str(args.photos)]
     if workers:
         pytest_args += ["-n", str(workers)]
     from .report.rundir import new_run_dir
@@ -143,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--reports", type=Path, default=Path("reports"), help="reports directory (default: reports/)")
     r.add_argument("--allow-destructive", action="store_true",
                    help="allow tests that create, delete, index or spend a quota on a non-embedded target")
+    r.add_argument("--photos", type=Path, default=None, metavar="DIR",
+                   help="a folder of product photos with manifest.yaml: index and search these instead of the drawn "
+                        "catalogue (README: your own photos); also [photos] dir in the targets file")
     r.add_argument("--workers", type=int, default=None,
                    help="parallel pytest workers (default: 2 against the emulator, 0 against a live target)")
     ld = sub.add_parser("load", help="run a Locust load scenario (default: against the embedded emulator)")

@@ -552,6 +552,22 @@ CATALOG: tuple[Fault, ...] = (
       "reservation)", ("MAKER-INDEX-LIST-TIMES",), ("index.list",), response=rw.edit_data(rw.times_filled_early)),
     F("tagger-color-details-constant", "tagger", "every colorDetails code the same grey, whatever the pixels",
       ("TAGGER-DATA-TAG-COLORDETAILS-PIXELS",), response=rw.tagger_tags(rw.constant_color_details)),
+    # models that break the metamorphic requirements (issue 12): a value that drifts between calls, a decoder that
+    # reads PNG off by some pixels, boxes normalised by the wrong size (keyed on the suite's variant names)
+    F("v2-detect-unstable", "v2", "every second detect answer's boxes moved by 5 % (a model that is not "
+      "deterministic)", ("V2-DETECT-REPEATABLE",), ("detect",), response=rw.moved_when(rw.every_second_call)),
+    F("v2-detect-png-offset", "v2", "boxes of a PNG image moved by 5 % (a decoder offset)",
+      ("V2-DETECT-FORMAT-STABLE",), ("detect",), response=rw.moved_when(rw.names_image(".png"))),
+    F("v2-detect-2x-halved", "v2", "boxes of the suite's doubled images halved (normalised by the wrong size)",
+      ("V2-DETECT-SCALE-STABLE",), ("detect",), response=rw.moved_when(rw.names_image("-2x.jpg"), scale=0.5)),
+    F("v2-search-image-first-two-swapped", "v2", "search by image answers its two best results the wrong way round",
+      ("V2-SEARCH-OWN-IMAGE-FIRST",), ("search.image",), response=rw.edit_data(rw.first_two_swapped)),
+    F("tagger-tags-unstable", "tagger", "every second answer's positions moved by 5 % (a model that is not "
+      "deterministic)", ("TAGGER-TAGS-REPEATABLE",), response=rw.moved_when(rw.every_second_call)),
+    F("tagger-png-offset", "tagger", "positions in a PNG image moved by 5 % (a decoder offset)",
+      ("TAGGER-POSITION-FORMAT-STABLE",), response=rw.moved_when(rw.names_image(".png"))),
+    F("tagger-2x-halved", "tagger", "positions in the suite's doubled images halved (normalised by the wrong size)",
+      ("TAGGER-POSITION-SCALE-STABLE",), response=rw.moved_when(rw.names_image("-2x.jpg"), scale=0.5)),
 )
 
 BY_NAME: dict[str, Fault] = {f.name: f for f in CATALOG}

@@ -629,3 +629,77 @@ def constant_color_details(tag: dict) -> None:
     for detail in tag.get("colorDetails") or ():
         if isinstance(detail, dict):
             detail["code"] = "#808080"
+
+
+# metamorphic requirements (issue 12): answers that change with the call, the format or the resolution
+
+SHIFT = 0.05  # how far a fault moves boxes and positions: beyond every metamorphic tolerance
+
+
+def image_reference(req: Req) -> str:
+    """The image a detect (v1, v2: the `path` parameter) or Tagger (image.content of a url image) request names."""
+    if req.api == "tagger":
+        body = req.json()
+        image = body.get("image") if isinstance(body, dict) else None
+        return str(image.get("content", "")) if isinstance(image, dict) and image.get("type") == "url" else ""
+    return next((v for k, v in req.query if k == "path"), "")
+
+
+def _moved(x0: float, x1: float) -> float:
+    """The shift that keeps [x0, x1] inside [0, 1]: SHIFT right, or left when there is no room."""
+    return SHIFT if x1 + SHIFT <= 1 else -SHIFT if x0 - SHIFT >= 0 else 0.0
+
+
+def _move_item(item: dict, scale: float | None) -> None:
+    b0, b1 = item.get("b0"), item.get("b1")
+    if not (isinstance(b0, list) and isinstance(b1, list) and len(b0) == len(b1) == 2):
+        return
+    if scale is not None:
+        item["b0"], item["b1"] = [v * scale for v in b0], [v * scale for v in b1]
+    else:
+        dx = _moved(b0[0], b1[0])
+        if dx:
+            item["b0"], item["b1"] = [b0[0] + dx, b0[1]], [b1[0] + dx, b1[1]]
+        else:  # as wide as the image: narrowed instead
+            item["b1"] = [b1[0] - SHIFT, b1[1]]
+    item["center"] = [(item["b0"][i] + item["b1"][i]) / 2 for i in (0, 1)]
+
+
+def _move_position(tag: dict, scale: float | None) -> None:
+    pos = tag.get("position")
+    if isinstance(pos, dict) and isinstance(pos.get("x"), (int, float)):
+        x = float(pos["x"])
+        pos["x"] = x * scale if scale is not None else x + _moved(x, x)
+
+
+def moved_when(when: Callable[[Req, Context], bool], scale: float | None = None) -> Callable[[Req, Resp, Context], None]:
+    """Where `when(req, ctx)`: every detected item's box (or Tagger position) moved by SHIFT, or scaled by `scale`."""
+
+    def rewrite(req: Req, resp: Resp, ctx: Context) -> None:
+        if not when(req, ctx):
+            return
+        if req.api == "tagger":
+            tagger_tags(lambda tag: _move_position(tag, scale))(req, resp, ctx)
+        else:
+            each_item(lambda item, _req: _move_item(item, scale))(req, resp, ctx)
+
+    return rewrite
+
+
+def every_second_call(req: Req, ctx: Context) -> bool:
+    """True on every second request for the same image (a model whose answer changes between calls)."""
+    seen = ctx.state.setdefault("calls-per-image", {})
+    key = image_reference(req)
+    seen[key] = seen.get(key, 0) + 1
+    return seen[key] % 2 == 0
+
+
+def names_image(suffix: str) -> Callable[[Req, Context], bool]:
+    """True when the request's image URL ends with `suffix` (e.g. ".png", "-2x.jpg": the suite's variants)."""
+    return lambda req, ctx: urlsplit(image_reference(req)).path.endswith(suffix)
+
+
+def first_two_swapped(data: Any, req: Req) -> None:
+    items = data.get("items") if isinstance(data, dict) else None
+    if isinstance(items, list) and len(items) >= 2:
+        items[0], items[1] = items[1], items[0]
