@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import random
 import socket
+import warnings
 
 import pytest
 import v1_kit as kit
 
-from fashion_conformance import checks, waits
+from fashion_conformance import checks, photos, waits
 from fashion_conformance.imagehost import factory
 from fashion_conformance.imagehost.server import fetchable_ports
 
@@ -39,15 +40,38 @@ PHOTO_FIELDS = {"category1Id": "category1_id", "category2Id": "category2_id", "c
                 "s1": "s1", "s2": "s2"}  # photo manifest (v2 index names) -> Maker index names
 
 
-def _photo_catalog(cat: kit.Catalog, image_host, catalogue) -> None:
-    """One product per photo; the query is the manifest's query photo, the duplicate and the pair the next photos
-    (those listing one item first)."""
-    query = catalogue.query
-    others = sorted((p for p in catalogue.photos if p is not query), key=lambda p: len(p.items) != 1)
+def _seen_photos(v1, service: str, image_host, catalogue) -> list:
+    """The photos in which the target's model finds an item; the others are left out of the catalog (named in a
+    warning); with fewer than photos.MIN_PHOTOS left, every test that needs the catalog is blocked by the model."""
+    seen, unseen = [], []
+    for photo in catalogue.photos:
+        ex = v1.call("detect", path={"serviceID": service}, params={"path": image_host.url(photo.host_name)})
+        try:
+            checks.detected(ex, photo.describe())
+            seen.append(photo)
+        except pytest.skip.Exception:
+            unseen.append(photo.describe())
+    if unseen:
+        warnings.warn(f"v1: the target's model found no item in {len(unseen)} photo(s), left out of the catalog: "
+                      + "; ".join(unseen), stacklevel=1)
+    if len(seen) < photos.MIN_PHOTOS:
+        missed = ", ".join(p.file for p in catalogue.photos if p not in seen)
+        waits.no_item(f"photos {missed} ({len(unseen)} of {len(catalogue.photos)}: fewer than {photos.MIN_PHOTOS} "
+                      "left for the catalog)")
+    return seen
+
+
+def _photo_catalog(cat: kit.Catalog, image_host, catalogue, seen: list) -> None:
+    """One product per seen photo; the query is the manifest's query photo (if seen), the duplicate and the pair the
+    next photos (those listing one item first)."""
+    query = catalogue.query if catalogue.query in seen else seen[0]
+    others = sorted((p for p in seen if p is not query), key=lambda p: len(p.items) != 1)
     cat.query_id, cat.duplicate_of = query.product_id, others[0].product_id
     cat.pair_ids = (others[1].product_id, others[2].product_id)
-    cat.duplicate_id = f"{cat.duplicate_of}-dup"[:72]
-    for photo in catalogue.photos:
+    taken, cat.duplicate_id = {p.product_id for p in catalogue.photos}, f"{cat.duplicate_of}-dup"[-72:]
+    while cat.duplicate_id in taken:
+        cat.duplicate_id = (cat.duplicate_id + "x")[-72:]
+    for photo in seen:
         cat.photos[photo.product_id] = photo
         cat.urls[photo.product_id] = image_host.url(photo.host_name)
         cat.records[photo.product_id] = {PHOTO_FIELDS[k]: photo.fields[k] for k in PHOTO_FIELDS}
@@ -56,12 +80,13 @@ def _photo_catalog(cat: kit.Catalog, image_host, catalogue) -> None:
 
 
 @pytest.fixture(scope="session")
-def catalog(maker, v1_service, image_host, photo_catalogue) -> kit.Catalog:
+def catalog(v1, maker, v1_service, image_host, photo_catalogue) -> kit.Catalog:
     """v1_service holding products indexed through Maker, each with known filter fields and image: 19 drawn ones, or
-    the photo catalogue (--photos) and a duplicate."""
+    the photos of the photo catalogue (--photos) the model finds an item in, and a duplicate."""
     cat = kit.Catalog(v1_service)
     if photo_catalogue is not None:
-        _photo_catalog(cat, image_host, photo_catalogue)
+        with waits.precondition("v1 photos", "V1-DETECT-FIELDS"):
+            _photo_catalog(cat, image_host, photo_catalogue, _seen_photos(v1, v1_service, image_host, photo_catalogue))
     else:
         for i in range(CATALOG_SIZE + 1):
             pid = f"p{i:02d}" if i < CATALOG_SIZE else kit.DUPLICATE_ID

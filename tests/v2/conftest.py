@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from fashion_conformance import checks, waits
+from fashion_conformance import checks, photos, waits
 from fashion_conformance.clients import ApiClient, Exchange
 
 from . import helpers as h
@@ -32,14 +33,15 @@ class Catalog:
     """A service holding products the suite indexed and therefore knows field by field.
 
     The drawn catalogue (default): products p0..p39 with the fields of VALUES; a photo catalogue (--photos): one
-    product per photo with the manifest's fields. Either way DUPLICATES are indexed with the image of `shared`.
+    product per photo with the manifest's fields. Either way `duplicates` are indexed with the image of `shared`.
     """
 
     service: str
     products: dict[str, h.Product]
     index_id: str
     query_id: str = f"p{QUERY_SEED}"
-    shared_id: str = "p0"  # the product whose image the DUPLICATES share
+    shared_id: str = "p0"  # the product whose image the duplicates share
+    duplicates: tuple[str, ...] = DUPLICATES
     pair_ids: tuple[str, str] = ("p9", "p12")  # two more products, each with an image of its own
     values: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(VALUES))  # filterable values, "" first
     photos: dict[str, Any] = field(default_factory=dict)  # productId -> photos.Photo (a photo catalogue)
@@ -59,8 +61,8 @@ class Catalog:
 
     @property
     def same_image(self) -> tuple[str, ...]:
-        """The products indexed with one image: `shared` and the DUPLICATES."""
-        return (self.shared_id, *DUPLICATES)
+        """The products indexed with one image: `shared` and its duplicates."""
+        return (self.shared_id, *self.duplicates)
 
     def filled(self, field_name: str) -> list[str]:
         """The non-empty values of a filter field that products of the catalog hold (drawn: VALUES' order)."""
@@ -72,8 +74,8 @@ class Catalog:
         return photo.describe() if photo is not None else f"the drawn image of catalog product {product_id}"
 
 
-def _duplicates(image_url: str, fields: dict[str, str]) -> list[h.Product]:
-    return [h.Product(pid, image_url, name=f"duplicate {pid}", **fields) for pid in DUPLICATES]
+def _duplicates(ids: tuple[str, ...], image_url: str, fields: dict[str, str]) -> list[h.Product]:
+    return [h.Product(pid, image_url, name=f"duplicate {pid}", **fields) for pid in ids]
 
 
 def drawn_catalog(image_host) -> list[h.Product]:
@@ -83,25 +85,56 @@ def drawn_catalog(image_host) -> list[h.Product]:
         values = {f: rng.choice(vs) for f, vs in VALUES.items()}
         out.append(h.Product(f"p{i}", image_host.generated(i), name=f"상품 {i} ワンピース", **values))
     fields = dict(category1Id="top", category2Id="c2a", category3Id="c3a", s1="red", s2="sale")
-    return out + _duplicates(image_host.generated(0), fields)
+    return out + _duplicates(DUPLICATES, image_host.generated(0), fields)
 
 
-def photo_catalog(image_host, catalogue) -> dict[str, Any]:
-    """Catalog fields (products, query, shared, pair, values, photos) of a photo catalogue: the query is the
-    manifest's query photo; the shared image and the pair are the next photos, those listing one item first."""
-    photos = list(catalogue.photos)
-    query = catalogue.query
-    others = sorted((p for p in photos if p is not query), key=lambda p: len(p.items) != 1)  # one garment first
+def seen_photos(v2: ApiClient, service: str, image_host, catalogue) -> list[Any]:
+    """The photos in which the target's model finds an item (detect on `service`). The others are left out of the
+    catalog (a model may refuse to index them: that is the model's, not a broken rule) and named in a warning; with
+    fewer than photos.MIN_PHOTOS left, every test that needs the catalog is blocked by the model."""
+    seen, unseen = [], []
+    for photo in catalogue.photos:
+        ex = v2.call("detect", path={"serviceName": service}, params={"path": image_host.url(photo.host_name)})
+        try:
+            checks.detected(ex, photo.describe())
+            seen.append(photo)
+        except pytest.skip.Exception:
+            unseen.append(photo.describe())
+    if unseen:
+        warnings.warn(f"v2: the target's model found no item in {len(unseen)} photo(s), left out of the catalog: "
+                      + "; ".join(unseen), stacklevel=1)
+    if len(seen) < photos.MIN_PHOTOS:
+        missed = ", ".join(p.file for p in catalogue.photos if p not in seen)
+        waits.no_item(f"photos {missed} ({len(unseen)} of {len(catalogue.photos)}: fewer than {photos.MIN_PHOTOS} "
+                      "left for the catalog)")
+    return seen
+
+
+def _free_id(wanted: str, taken: set[str]) -> str:
+    """`wanted`, or it with a number, so that no photo's product has it (at most 72 characters: index guide)."""
+    n = 0
+    while (pid := (wanted if n == 0 else f"{wanted}{n}")[-72:]) in taken:
+        n += 1
+    return pid
+
+
+def photo_catalog(image_host, catalogue, seen: list[Any]) -> dict[str, Any]:
+    """Catalog fields (products, query, shared, pair, values, photos) of a photo catalogue's `seen` photos: the query
+    is the manifest's query photo (if seen); the shared image and the pair are the next, those listing one item
+    first."""
+    chosen = list(seen)
+    query = catalogue.query if catalogue.query in chosen else chosen[0]
+    others = sorted((p for p in chosen if p is not query), key=lambda p: len(p.items) != 1)  # one garment first
     shared, pair = others[0], (others[1], others[2])
-    products = [h.Product(p.product_id, image_host.url(p.host_name), **p.fields) for p in photos]
-    forbidden = set(DUPLICATES) & {p.product_id for p in photos}
-    if forbidden:
-        raise pytest.UsageError(f"photos: productId {sorted(forbidden)[0]!r} is reserved for the suite's duplicates")
-    products += _duplicates(image_host.url(shared.host_name), {k: v for k, v in shared.fields.items() if k != "name"})
+    products = [h.Product(p.product_id, image_host.url(p.host_name), **p.fields) for p in chosen]
+    taken = {p.product_id for p in catalogue.photos}
+    duplicates = tuple(_free_id(f"{shared.product_id}-{d}", taken) for d in DUPLICATES)
+    fields = {k: v for k, v in shared.fields.items() if k != "name"}
+    products += _duplicates(duplicates, image_host.url(shared.host_name), fields)
     values = {f: tuple(sorted({getattr(p, f) for p in products})) for f in VALUES}
     return dict(products={p.productId: p for p in products}, query_id=query.product_id, shared_id=shared.product_id,
-                pair_ids=(pair[0].product_id, pair[1].product_id), values=values,
-                photos={p.product_id: p for p in photos})
+                duplicates=duplicates, pair_ids=(pair[0].product_id, pair[1].product_id), values=values,
+                photos={p.product_id: p for p in chosen})
 
 
 def require_destructive(request: pytest.FixtureRequest) -> None:
@@ -130,7 +163,8 @@ def catalog(request, v2, image_host, services, photo_catalogue) -> Catalog:
     if photo_catalogue is None:
         parts: dict[str, Any] = {"products": {p.productId: p for p in drawn_catalog(image_host)}}
     else:
-        parts = photo_catalog(image_host, photo_catalogue)
+        with waits.precondition("v2 photos", "V2-DETECT-ITEM-FIELDS"):
+            parts = photo_catalog(image_host, photo_catalogue, seen_photos(v2, name, image_host, photo_catalogue))
     products = list(parts["products"].values())
     with waits.precondition("v2 catalog", "V2-INDEX-ENABLE-ADD"):
         ex = h.submit(v2, name, h.jsonl(products))

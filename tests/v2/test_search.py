@@ -12,6 +12,7 @@ import io
 import json
 
 import httpx
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,7 @@ from fashion_conformance import checks, filters, waits
 from fashion_conformance.imagehost import factory
 
 from . import helpers as h
-from .conftest import DUPLICATES, SEARCH_KINDS, wire
+from .conftest import SEARCH_KINDS, wire
 
 pytestmark = pytest.mark.destructive
 
@@ -148,7 +149,7 @@ def test_search_min_similarity_any_valid_value(search, catalog, value, kind):
 
 @pytest.fixture(scope="module")
 def same_image_link(v2, catalog) -> str:
-    """The link of the garment in the image that catalog.shared (p0 in the drawn catalogue) and the DUPLICATES
+    """The link of the garment in the image that catalog.shared (p0 in the drawn catalogue) and its duplicates
     share."""
     ex = v2.call("detect", path={"serviceName": catalog.service}, params={"path": catalog.shared.imageUrl})
     return h.detected_items(ex, catalog.describe(catalog.shared_id))[0]["link"]
@@ -191,7 +192,7 @@ def test_search_include_duplicates_true_keeps_same_image(v2, catalog, same_image
     all come back (by product id: the two other than the shared product itself)."""
     ex = same_image_search(v2, catalog, same_image_link, kind, True)
     ids = {it["productId"] for it in check_results(ex, catalog, limit=LIMIT.max)}
-    want = set(DUPLICATES) if kind == "product" else set(catalog.same_image)
+    want = set(catalog.duplicates) if kind == "product" else set(catalog.same_image)
     checks.that(
         ex,
         want <= ids,
@@ -309,8 +310,8 @@ def test_search_product_same_image_found(p0_search, catalog):
     high = {it["productId"]: it["similarity"] for it in items if it["similarity"] >= 0.9}
     checks.that(
         ex,
-        set(DUPLICATES) <= set(high),
-        f"products indexed with the same image as {catalog.shared_id} ({DUPLICATES}) come with a high similarity (>= 0.9); "
+        set(catalog.duplicates) <= set(high),
+        f"products indexed with the same image as {catalog.shared_id} ({catalog.duplicates}) come with a high similarity (>= 0.9); "
         f"got {high}",
     )
 
@@ -482,15 +483,16 @@ def test_search_image_uses_largest_item(v2, catalog, small_at):
     """The largest item is searched wherever it lies: a small garment after the product's one (right of it), or
     before it (left of and above it), must not be what the search uses."""
     target = catalog.pair[0]
-    product = Image.open(io.BytesIO(image_bytes(target.imageUrl))).convert("RGB")
-    canvas = Image.new("RGB", (product.width + 260, product.height + 80), (255, 255, 255))
-    small = factory.render(90, 90, [factory.ItemSpec("rect", (15, 15, 75, 75), (200, 30, 40))])
+    product = np.asarray(Image.open(io.BytesIO(image_bytes(target.imageUrl))).convert("RGB"))
+    height, width = product.shape[:2]
+    # The product's photo extended by repeating its edge pixels (so its background goes on), a small red garment
+    # (60 x 60 px) in the extension.
     if small_at == "after":
-        canvas.paste(product, (0, 20))
-        canvas.paste(small, (product.width + 100, 120))
+        pad, small = ((20, 60), (0, 260)), (width + 115, 135)
     else:
-        canvas.paste(small, (10, 0))
-        canvas.paste(product, (260, 80))
+        pad, small = ((80, 0), (260, 0)), (25, 15)
+    canvas = Image.fromarray(np.pad(product, (*pad, (0, 0)), mode="edge"))
+    canvas.paste((200, 30, 40), (*small, small[0] + 60, small[1] + 60))
     files = [("imageFile", ("two-items.png", factory.encode(canvas, "png"), "image/png")), *h.form(limit=5)]
     ex = v2.call("search.image", path={"serviceName": catalog.service}, files=files)
     items = check_results(ex, catalog, limit=5)

@@ -109,7 +109,7 @@ def _blockers(results: list[TestResult]) -> list[str]:
             if rid == MODEL:
                 if any(o.startswith(MODEL + ":") for o in out):
                     continue
-                rid = rest.splitlines()[0].strip()[:200]
+                rid = rest.splitlines()[0].strip()[:300]
             if rid not in out:
                 out.append(rid)
     return out
