@@ -81,17 +81,38 @@ def that(ex: Exchange, condition: bool, expectation: str) -> None:
         fail(ex, expectation)
 
 
-def detected(ex: Exchange, image: str, key: str = "items") -> list[Any]:
-    """The items a detection found in `image` (data[key] of a success). No item, i.e. an empty list or the
-    endpoint's documented NoDetectedFashionItems code, is what the target's model saw, which the documents leave to
-    it: the test is blocked by the model (waits.no_item), neither failed nor passed. Any other answer must be a
-    success."""
-    if ex.api != "tagger" and isinstance(ex.json, dict):
+_real_model = {"on": False}
+
+
+def real_model(on: bool) -> None:
+    """Set whether the target's model is judged as a real one (a photo catalogue, --photos): what it sees in an image
+    is then its own, and a test whose image yields less than it needs is blocked by the model. Off (the drawn
+    catalogue, whose silhouettes the reference model of the documents' emulator is known to see), a shortfall
+    fails the test's requirements as any other broken expectation."""
+    _real_model["on"] = on
+
+
+def seen(ex: Exchange, condition: bool, expectation: str) -> None:
+    """An expectation about what the target's model perceives (how many items an image yields, where their boxes
+    lie): checks.that, or with a real model (real_model) a skip blocked by the model when it does not hold."""
+    if not condition:
+        if _real_model["on"]:
+            waits.model_blocked(f"not seen by the model: {expectation}")
+        fail(ex, expectation)
+
+
+def detected(ex: Exchange, image: str, key: str = "items", *, at_least: int = 1) -> list[Any]:
+    """The items a detection found in `image` (data[key] of a success), at least `at_least` of them. With a real
+    model (real_model), no item (an empty list or the endpoint's documented NoDetectedFashionItems code) or fewer
+    than needed is what the model saw, which the documents leave to it: the test is blocked by the model
+    (waits.no_item), neither failed nor passed. Otherwise (the drawn catalogue) a shortfall fails."""
+    if _real_model["on"] and ex.api != "tagger" and isinstance(ex.json, dict):
         code = ex.header.get("resultCode")
         documented = contracts.endpoint(ex.api, ex.endpoint).codes
         if code in documented and contracts.code_message(ex.api, code) == NO_ITEM:
             waits.no_item(image)
     items = success(ex)[key]
-    if not items:
+    if not items and _real_model["on"]:
         waits.no_item(image)
+    seen(ex, len(items) >= at_least, f"{image} yields at least {at_least} item(s); got {len(items)}")
     return items

@@ -64,6 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config._fashion_photos = photos.load(folder) if folder else None  # type: ignore[attr-defined]
     except photos.PhotoError as exc:
         raise pytest.UsageError(f"photos: {exc}") from None
+    checks.real_model(bool(folder))
     _unmet_reported.clear()
 
 

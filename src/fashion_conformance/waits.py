@@ -159,10 +159,15 @@ def precondition(name: str, requirement: str) -> Iterator[None]:
         raise unmet from exc
 
 
+def model_blocked(reason: str) -> None:
+    """Skip: the target's model did not see what the test needs (issue 12). The documents leave what a model sees to
+    the model, so this is neither a failure nor a pass: the test is blocked by the model."""
+    pytest.skip(f"{BLOCKED_PREFIX}{MODEL}: {reason}")
+
+
 def no_item(image: str) -> None:
-    """Skip: the target's model found no item in `image`, which the test needs (issue 12). The documents leave what
-    a model sees to the model, so this is neither a failure nor a pass: the test is blocked by the model."""
-    pytest.skip(f"{BLOCKED_PREFIX}{MODEL}: {image} yielded no item")
+    """Skip, blocked by the model: it found no item in `image`, which the test needs."""
+    model_blocked(f"{image} yielded no item")
 
 
 def reset() -> None:

