@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from PIL import Image, UnidentifiedImageError
 
@@ -73,6 +74,7 @@ class Photo:
     fmt: str  # png | jpeg | gif
     width: int
     height: int
+    backdrop: float  # mean distance of the border pixels from white (0: a white studio backdrop; 255: black)
 
     @property
     def host_name(self) -> str:
@@ -88,6 +90,16 @@ class Photo:
 class PhotoCatalogue:
     folder: Path
     photos: tuple[Photo, ...]
+
+    def roles(self, seen: list[Photo]) -> tuple[Photo, Photo, tuple[Photo, Photo]]:
+        """(query, shared, pair) among `seen` (at least MIN_PHOTOS): the query photo (if seen, else the first); the
+        pair, whose photos the suite puts side by side on white, the two with one listed item and the lightest
+        backdrop; the shared image (duplicates are indexed with it) the next photo, one listed item first."""
+        query = self.query if self.query in seen else seen[0]
+        others = sorted((p for p in seen if p is not query), key=lambda p: (len(p.items) != 1, p.backdrop))
+        pair = (others[0], others[1])
+        shared = sorted(others[2:], key=lambda p: len(p.items) != 1)[0]
+        return query, shared, pair
 
     @property
     def query(self) -> Photo:
@@ -128,6 +140,14 @@ def _string(where: str, value: Any, limit: int | None) -> str:
     if limit is not None and len(value) > limit:
         raise PhotoError(f"{where}: {len(value)} characters, over the documented {limit}")
     return value
+
+
+def _backdrop(data: bytes) -> float:
+    """Mean over the border pixels of their largest channel distance from white."""
+    with Image.open(io.BytesIO(data)) as img:
+        rgb = np.asarray(img.convert("RGB"), dtype=np.int16)
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    return float((255 - border).max(axis=1).mean())
 
 
 def _image(where: str, folder: Path, name: str, max_bytes: int) -> tuple[bytes, str, int, int]:
@@ -220,7 +240,7 @@ def load(folder: str | Path) -> PhotoCatalogue:
             raise PhotoError(f"{where}.query: expected true or false")
         data, fmt, width, height = _image(f"{where}.file", folder, file, max_bytes)
         photos.append(Photo(file, pid, fields, _items(f"{where}.items", entry.get("items")), query, data, fmt,
-                            width, height))
+                            width, height, _backdrop(data)))
     if len(photos) < MIN_PHOTOS:
         raise PhotoError(f"{name}: photos: {len(photos)} photos; the searches need at least {MIN_PHOTOS} (a query "
                          "product, one whose image duplicates share, two others)")

@@ -62,12 +62,10 @@ def _seen_photos(v1, service: str, image_host, catalogue) -> list:
 
 
 def _photo_catalog(cat: kit.Catalog, image_host, catalogue, seen: list) -> None:
-    """One product per seen photo; the query is the manifest's query photo (if seen), the duplicate and the pair the
-    next photos (those listing one item first)."""
-    query = catalogue.query if catalogue.query in seen else seen[0]
-    others = sorted((p for p in seen if p is not query), key=lambda p: len(p.items) != 1)
-    cat.query_id, cat.duplicate_of = query.product_id, others[0].product_id
-    cat.pair_ids = (others[1].product_id, others[2].product_id)
+    """One product per seen photo; query, duplicated image and pair: photos.PhotoCatalogue.roles."""
+    query, shared, pair = catalogue.roles(seen)
+    cat.query_id, cat.duplicate_of = query.product_id, shared.product_id
+    cat.pair_ids = (pair[0].product_id, pair[1].product_id)
     taken, cat.duplicate_id = {p.product_id for p in catalogue.photos}, f"{cat.duplicate_of}-dup"[-72:]
     while cat.duplicate_id in taken:
         cat.duplicate_id = (cat.duplicate_id + "x")[-72:]

@@ -119,13 +119,10 @@ def _free_id(wanted: str, taken: set[str]) -> str:
 
 
 def photo_catalog(image_host, catalogue, seen: list[Any]) -> dict[str, Any]:
-    """Catalog fields (products, query, shared, pair, values, photos) of a photo catalogue's `seen` photos: the query
-    is the manifest's query photo (if seen); the shared image and the pair are the next, those listing one item
-    first."""
+    """Catalog fields (products, query, shared, pair, values, photos) of a photo catalogue's `seen` photos (roles:
+    photos.PhotoCatalogue.roles)."""
     chosen = list(seen)
-    query = catalogue.query if catalogue.query in chosen else chosen[0]
-    others = sorted((p for p in chosen if p is not query), key=lambda p: len(p.items) != 1)  # one garment first
-    shared, pair = others[0], (others[1], others[2])
+    query, shared, pair = catalogue.roles(chosen)
     products = [h.Product(p.product_id, image_host.url(p.host_name), **p.fields) for p in chosen]
     taken = {p.product_id for p in catalogue.photos}
     duplicates = tuple(_free_id(f"{shared.product_id}-{d}", taken) for d in DUPLICATES)

@@ -1,7 +1,8 @@
-"""The emulator's vision: items on a plain background, embeddings, similarity and NHN tag attributes.
+"""The emulator's vision: items on a studio backdrop, embeddings, similarity and NHN tag attributes.
 
-An item is a connected foreground region (pixels far from the border's dominant colour). An item
-whose width and height are both <= the documented minimum (contracts v1 limit image.min_item_px,
+An item is a connected foreground region (pixels far from the backdrop: the border's dominant colour, or for
+photos a smooth gradient fitted to the border, or a blurred texture; see _Backdrop). An item whose width and
+height are both <= the documented minimum (contracts v1 limit image.min_item_px,
 nhn-ai-fashion-v1.0-api-guide.en.txt / Input Image Guide) is not recognised. Everything here is
 deterministic and pure (thread-safe): callers run it off the event loop.
 """
@@ -30,6 +31,20 @@ _SAMPLE = 2048  # pixels sampled for colour statistics
 _SHAPE_SIDE = 128  # silhouettes are classified at most this many pixels wide and high
 _REGION_SIDE = 384  # items are described (embedding, tags) at most this many pixels wide and high
 
+_DEGREE = 3  # a smooth backdrop is a cubic in the position: fixed by the border alone (no cubic vanishes on it)
+_POWERS = tuple((i, j) for i in range(_DEGREE + 1) for j in range(_DEGREE + 1 - i))
+_SEGMENTS = 24  # border segments per side whose medians a smooth backdrop is fitted to
+_LOOP = np.concatenate([np.arange(_SEGMENTS), 3 * _SEGMENTS + np.arange(_SEGMENTS),  # top, right,
+                        2 * _SEGMENTS - 1 - np.arange(_SEGMENTS), 3 * _SEGMENTS - 1 - np.arange(_SEGMENTS)])  # bottom, left
+_JUMP = 24  # grey levels: the most a smooth backdrop changes between kept segments next to each other on the border
+_FIT_TOLERANCE = 6.0  # grey levels: segments this close to the backdrop fit are kept for the next fit
+_NEAR = FOREGROUND_DISTANCE // 4  # border pixels this close to a backdrop (all channels) are explained by it
+_BETTER = 0.05  # a smooth backdrop must explain this much more of the border than the dominant colour
+_EXPLAINED = 0.9  # a backdrop that explains this much of the border is not textured
+_TEXTURE_SIDE = 640  # border neighbours compared for texture are 1/this of the shorter side apart (or 1 px)
+_TEXTURED = 6.0  # pixel-to-pixel noise (grey levels) along a side of the border above which it is textured
+_SPECK_BLURS = 3  # on a textured backdrop, components of fewer pixels than (this many blur sides)^2 are texture
+_TEXTURE_SIGMAS = 5.0  # a textured backdrop's threshold: this many spreads of its blurred border
 _EIGHT = np.ones((3, 3), dtype=bool)
 _WEIGHTS = {"colour": 0.55, "shape": 0.25, "aspect": 0.10, "texture": 0.10}
 _SHAPE_GRID = 8
@@ -90,7 +105,9 @@ def min_item_px() -> int:
 def detect(img: Decoded) -> list[Item]:
     """Items of the image, largest area first; [] when the image holds only background."""
     rgb = img.rgb
-    mask = _foreground(rgb, _background(rgb))
+    backdrop = _background(rgb)
+    mask = _foreground(rgb, backdrop)
+    speck = (_SPECK_BLURS * backdrop.blur) ** 2 if backdrop.blur > 1 else 0  # texture that survived the blur
     labels, count = ndimage.label(mask, structure=_EIGHT)
     if count == 0:
         return []
@@ -101,6 +118,8 @@ def detect(img: Decoded) -> list[Item]:
     for index, sl in enumerate(ndimage.find_objects(labels), start=1):
         box = (sl[1].start, sl[0].start, sl[1].stop, sl[0].stop)
         if round((box[2] - box[0]) * sx) <= limit and round((box[3] - box[1]) * sy) <= limit:
+            continue
+        if areas[index] < speck:
             continue
         groups.append(([index], box, int(areas[index])))
     groups.sort(key=lambda g: (-g[2], g[1]))
@@ -119,26 +138,181 @@ def item_at(img: Decoded, box_px: tuple[int, int, int, int]) -> Item:
     x0, y0, x1, y1 = (int(v) for v in box_px)
     if not (0 <= x0 < x1 <= img.width and 0 <= y0 < y1 <= img.height):
         raise ValueError(f"box {box_px} is not inside a {img.width}x{img.height} image")
-    ax0, ay0, ax1, ay1 = _to_analysis(img, (x0, y0, x1, y1))
-    region = _foreground(img.rgb[ay0:ay1, ax0:ax1], _background(img.rgb))
+    region = _box_foreground(img.rgb, _background(img.rgb), _to_analysis(img, (x0, y0, x1, y1)))
     return _make_item(img, (x0, y0, x1, y1), region if region.any() else np.ones(region.shape, dtype=bool))
 
 
-def _background(rgb: np.ndarray) -> np.ndarray:
-    """Dominant colour of the border pixels (mean of the most frequent 16-level colour bin)."""
-    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int32)
+@dataclass(frozen=True, eq=False)
+class _Backdrop:
+    """What detection takes for background: the border's dominant colour (flat), or a smooth fit to the border.
+
+    A studio photo's backdrop is rarely one colour. A gradient or vignette is modelled by a cubic in the image
+    position fitted to the border (robust to items that touch it), kept when it explains clearly more of the
+    border than the dominant colour; a textured backdrop (wood, fabric: busy along the border) is compared after a
+    box blur, with a threshold raised to the blurred border's spread. Drawn images (a plain border) keep the
+    dominant colour and FOREGROUND_DISTANCE exactly.
+    """
+
+    colour: np.ndarray  # (3,) int32 dominant border colour (a texture: its middle shade); used when flat
+    coef: np.ndarray | None  # (len(_POWERS), 3) cubic in positions scaled to -1..1 (_terms); None: flat
+    shape: tuple[int, int]  # (H, W) of the raster the backdrop was fitted to
+    threshold: int
+    blur: int  # side of the box blur applied before comparing (raster pixels); 1: none
+
+
+def _background(rgb: np.ndarray) -> _Backdrop:
+    """The backdrop of a raster (see _Backdrop)."""
+    h, w = rgb.shape[:2]
+    border = _border(rgb)
     codes = ((border >> 4) * np.array([256, 16, 1])).sum(axis=1)
     top = np.bincount(codes, minlength=4096).argmax()
-    return np.round(border[codes == top].mean(axis=0)).astype(np.int32)
+    colour = np.round(border[codes == top].mean(axis=0)).astype(np.int32)
+    if min(h, w) < 2 * _SEGMENTS:
+        return _Backdrop(colour, None, (h, w), FOREGROUND_DISTANCE, 1)
+    residual = border - colour
+    share = (np.abs(residual).max(axis=1) <= _NEAR).mean()
+    coef = None
+    if share < 1 - _BETTER:
+        terms = _terms(*_border_positions(h, w), h, w)
+        coef = _fit_border(border, terms, h, w)
+        if coef is not None:
+            fitted = border - np.rint(terms @ coef)
+            fitted_share = (np.abs(fitted).max(axis=1) <= _NEAR).mean()
+            if fitted_share > share + _BETTER:
+                residual, share = fitted, fitted_share
+            else:
+                coef = None
+    if share >= _EXPLAINED or _busy_sides(border, h, w) <= _TEXTURED:
+        return _Backdrop(colour, coef, (h, w), FOREGROUND_DISTANCE, 1)
+    blur = max(3, round(min(h, w) / 64)) | 1
+    bands = [rgb[: 2 * blur], rgb[-2 * blur:], rgb[:, : 2 * blur], rgb[:, -2 * blur:]]
+    smooth = [ndimage.uniform_filter(b.astype(np.float32), size=(blur, blur, 1), mode="reflect") for b in bands]
+    blurred = np.concatenate([smooth[0][0], smooth[1][-1], smooth[2][:, 0], smooth[3][:, -1]])
+    offset = np.median(blurred - (border - residual), axis=0)  # the texture's middle, not its commonest shade
+    if coef is None:
+        colour = np.round(colour + offset).astype(np.int32)
+    else:
+        coef = coef.copy()
+        coef[_POWERS.index((0, 0))] += offset  # the constant term
+    threshold = math.ceil(_TEXTURE_SIGMAS * _spread(blurred - (border - residual)))
+    return _Backdrop(colour, coef, (h, w), max(FOREGROUND_DISTANCE, threshold), blur)
 
 
-def _foreground(rgb: np.ndarray, bg: np.ndarray) -> np.ndarray:
-    """Pixels farther than FOREGROUND_DISTANCE from the background colour in some channel."""
+def _border(rgb: np.ndarray) -> np.ndarray:
+    return np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int32)
+
+
+def _border_positions(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column and row of each pixel of _border, in its order (top, bottom, left, right)."""
+    cols, rows = np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64)
+    xs = np.concatenate([cols, cols, np.zeros(h), np.full(h, w - 1.0)])
+    ys = np.concatenate([np.zeros(w), np.full(w, h - 1.0), rows, rows])
+    return xs, ys
+
+
+def _powers(t: np.ndarray) -> list[np.ndarray]:
+    out = [np.ones_like(t)]
+    for _ in range(_DEGREE):
+        out.append(out[-1] * t)
+    return out
+
+
+def _terms(xs: np.ndarray, ys: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The _POWERS terms x^i y^j of pixel positions, scaled so the raster spans -1..1 (N x len(_POWERS))."""
+    px, py = _powers((xs + 0.5) * (2 / w) - 1), _powers((ys + 0.5) * (2 / h) - 1)
+    return np.stack([px[i] * py[j] for i, j in _POWERS], axis=-1)
+
+
+def _sides(h: int, w: int) -> tuple[slice, ...]:
+    """The top, bottom, left and right pixels of _border."""
+    return slice(0, w), slice(w, 2 * w), slice(2 * w, 2 * w + h), slice(2 * w + h, 2 * w + 2 * h)
+
+
+def _fit_border(border: np.ndarray, terms: np.ndarray, h: int, w: int) -> np.ndarray | None:
+    """Least-squares cubic through the medians of _SEGMENTS border segments per side, dropping segments an item
+    covers (far from the fit) and refitting; None when too few segments remain."""
+    values, centres = [], []
+    for side in _sides(h, w):
+        n = (side.stop - side.start) // _SEGMENTS * _SEGMENTS
+        span = slice(side.start, side.start + n)
+        values.append(np.median(border[span].reshape(_SEGMENTS, -1, 3), axis=1))
+        centres.append(terms[span].reshape(_SEGMENTS, -1, terms.shape[1]).mean(axis=1))
+    target, design = np.concatenate(values), np.concatenate(centres)
+    keep = np.ones(len(target), dtype=bool)
+    for _ in range(2):
+        miss = np.abs(design @ _least_squares(design[keep], target[keep]) - target).max(axis=1)
+        keep = miss <= max(_FIT_TOLERANCE, 2 * float(np.median(miss[keep])))
+        if keep.reshape(4, _SEGMENTS).sum(axis=1).min() < _SEGMENTS // 4:
+            return None  # four points on each side fix a cubic (none vanishes on the whole border)
+    around = _LOOP[keep[_LOOP]]  # the kept segments once around the border: a backdrop has no jump there
+    if np.abs(target[around] - target[np.roll(around, 1)]).max() > _JUMP:
+        return None
+    return _least_squares(design[keep], target[keep])
+
+
+def _least_squares(design: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Normal equations (the terms are scaled to -1..1, so they are well conditioned)."""
+    return np.linalg.solve(design.T @ design, design.T @ target)
+
+
+def _spread(residual: np.ndarray) -> float:
+    """Robust standard deviation (1.4826 x median absolute deviation) of the worst channel."""
+    dev = np.abs(residual - np.median(residual, axis=0))
+    return float(1.4826 * np.median(dev, axis=0).max())
+
+
+def _busy_sides(border: np.ndarray, h: int, w: int) -> float:
+    """Pixel-to-pixel noise along the second busiest side of the border (robust, grey levels, worst channel).
+
+    Wood grain or a woven fabric is busy along two sides at least; plain and smoothly lit backdrops are not, and
+    the edges of items or drawn patterns over the border (jumps above FOREGROUND_DISTANCE) are left out.
+    Neighbours are 1/_TEXTURE_SIDE of the shorter side apart (at least 1 px): a texture counts the same at
+    any resolution."""
+    gap = max(1, round(min(h, w) / _TEXTURE_SIDE))
+    noise = []
+    for side in _sides(h, w):
+        steps = np.abs(border[side][gap:] - border[side][:-gap])
+        steps = steps[steps.max(axis=1) <= FOREGROUND_DISTANCE]
+        noise.append(float(1.4826 / math.sqrt(2) * np.median(steps, axis=0).max()) if len(steps) else 0.0)
+    return sorted(noise)[-2]
+
+
+def _foreground(rgb: np.ndarray, bg: _Backdrop, origin: tuple[int, int] = (0, 0), step: int = 1) -> np.ndarray:
+    """Pixels farther than the backdrop's threshold from it in some channel.
+
+    `rgb` is a crop of the backdrop's raster whose top-left pixel is `origin` (x, y) and whose pixels each
+    stand for step x step raster pixels (a reduced crop); a textured backdrop's blur is applied to it here.
+    """
+    if bg.blur > 1:
+        size = max(1, round(bg.blur / step))
+        if size > 1:
+            rgb = ndimage.uniform_filter(rgb, size=(size, size, 1), mode="reflect")
     mask = np.zeros(rgb.shape[:2], dtype=bool)
+    if bg.coef is None:
+        for channel in range(3):
+            value, centre = rgb[..., channel], int(bg.colour[channel])
+            mask |= (value < centre - bg.threshold) | (value > centre + bg.threshold)
+        return mask
+    h, w = bg.shape
+    px = np.stack(_powers((origin[0] + (np.arange(rgb.shape[1]) + 0.5) * step) * (2 / w) - 1), axis=0)
+    py = np.stack(_powers((origin[1] + (np.arange(rgb.shape[0]) + 0.5) * step) * (2 / h) - 1), axis=1)
     for channel in range(3):
-        value, centre = rgb[..., channel], int(bg[channel])
-        mask |= (value < centre - FOREGROUND_DISTANCE) | (value > centre + FOREGROUND_DISTANCE)
+        grid = np.zeros((_DEGREE + 1, _DEGREE + 1))
+        for (i, j), c in zip(_POWERS, bg.coef[:, channel], strict=True):
+            grid[j, i] = c
+        # einsum's own loop, not a BLAS product: a threaded BLAS stalls under the emulator's concurrent calls
+        model = np.rint(np.einsum("yk,kx->yx", (py @ grid).astype(np.float32), px.astype(np.float32)))
+        mask |= np.abs(rgb[..., channel] - model) > bg.threshold
     return mask
+
+
+def _box_foreground(rgb: np.ndarray, bg: _Backdrop, box: tuple[int, int, int, int]) -> np.ndarray:
+    """_foreground of a raster box, the same as in the whole raster (a blur sees the pixels around the box)."""
+    x0, y0, x1, y1 = box
+    pad = bg.blur // 2
+    px0, py0 = max(0, x0 - pad), max(0, y0 - pad)
+    around = rgb[py0:min(rgb.shape[0], y1 + pad), px0:min(rgb.shape[1], x1 + pad)]
+    return _foreground(around, bg, (px0, py0))[y0 - py0:y1 - py0, x0 - px0:x1 - px0]
 
 
 def _merge(groups: list[_Group]) -> list[_Group]:
@@ -184,13 +358,14 @@ def _region(img: Decoded, box_px: tuple[int, int, int, int] | None) -> tuple[np.
     """
     rgb = img.rgb
     bg = _background(rgb)
-    if box_px is not None:
-        x0, y0, x1, y1 = _to_analysis(img, box_px)
-        rgb = rgb[y0:y1, x0:x1]
+    x0, y0, x1, y1 = (0, 0, rgb.shape[1], rgb.shape[0]) if box_px is None else _to_analysis(img, box_px)
+    rgb = rgb[y0:y1, x0:x1]
     factor = math.ceil(max(rgb.shape[:2]) / _REGION_SIDE)
     if factor > 1:
         rgb = np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).reduce(factor), dtype=np.uint8)
-    mask = _foreground(rgb, bg)
+        mask = _foreground(rgb, bg, (x0, y0), factor)
+    else:
+        mask = _box_foreground(img.rgb, bg, (x0, y0, x1, y1))
     if not mask.any():
         mask = np.ones(mask.shape, dtype=bool)
     return rgb, mask
