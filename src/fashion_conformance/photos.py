@@ -21,7 +21,8 @@ suite indexes and searches these photos instead. The folder holds the photos and
 
 Every value is checked against the documents' limits (contracts v2 and Maker `index.field_max_length`, the filter
 grammar's reserved ',' and ':', the image formats and sizes every API accepts); a bad manifest is a PhotoError
-naming the key, e.g. `photos[3].file: no such file 'x.jpg' in DIR`. Nothing is sent to a target by this module.
+naming the key, e.g. `photos[3].file: no such file 'x.jpg' in DIR`. `seen` keeps the photos in which the target's
+model finds an item (through the detect call a suite kit gives it).
 """
 
 from __future__ import annotations
@@ -29,15 +30,18 @@ from __future__ import annotations
 import io
 import json
 import re
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import yaml
 from PIL import Image, UnidentifiedImageError
 
-from . import contracts
+from . import checks, contracts, waits
 
 MANIFEST_NAMES = ("manifest.yaml", "manifest.yml", "manifest.json")
 PRODUCT_FIELDS = ("name", "category1Id", "category2Id", "category3Id", "s1", "s2")
@@ -247,3 +251,23 @@ def load(folder: str | Path) -> PhotoCatalogue:
     if sum(p.query for p in photos) > 1:
         raise PhotoError(f"{name}: photos: more than one photo is marked query: true")
     return PhotoCatalogue(folder, tuple(photos))
+
+
+def seen(catalogue: PhotoCatalogue, detect: Callable[[Photo], Any], api: str) -> list[Photo]:
+    """The photos in which the target's model finds an item (`detect(photo)` gives the detect exchange). The others
+    are left out of the catalog (a model may refuse to index them: that is the model's, not a broken rule) and named
+    in a warning; with fewer than MIN_PHOTOS left, the test that needs the catalog is blocked by the model."""
+    found, unseen = [], []
+    for photo in catalogue.photos:
+        try:
+            checks.detected(detect(photo), photo.describe())
+            found.append(photo)
+        except pytest.skip.Exception:
+            unseen.append(photo)
+    if unseen:
+        warnings.warn(f"{api}: the target's model found no item in {len(unseen)} photo(s), left out of the catalog: "
+                      + "; ".join(p.describe() for p in unseen), stacklevel=1)
+    if len(found) < MIN_PHOTOS:
+        waits.no_item(f"photos {', '.join(p.file for p in unseen)} ({len(unseen)} of {len(catalogue.photos)}: fewer "
+                      f"than {MIN_PHOTOS} left for the catalog)")
+    return found

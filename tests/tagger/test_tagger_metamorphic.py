@@ -55,8 +55,9 @@ def _pair(tagger, left_url: str, right_url: str, tol: float, confidence_tol: flo
         if kinds[0] != kinds[1]:
             diff = f"the objects and tags differ: {kinds[0]} against {kinds[1]}"
         else:
-            off = max((abs(_confidence(x) - _confidence(y)) for a, b in zip(left["objects"], right["objects"])
-                       for x, y in zip(a.get("tags", ()), b.get("tags", ()))), default=0.0)
+            pairs = [(x, y) for a, b in zip(left["objects"], right["objects"], strict=False)
+                     for x, y in zip(a.get("tags", ()), b.get("tags", ()), strict=False)]
+            off = max((abs(_confidence(x) - _confidence(y)) for x, y in pairs), default=0.0)
             diff = f"a confidence moved by {off:.4f} (tolerance {confidence_tol})" if off > confidence_tol else None
     return ex, diff
 

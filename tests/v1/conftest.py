@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import socket
-import warnings
 
 import pytest
 import v1_kit as kit
@@ -40,27 +39,6 @@ PHOTO_FIELDS = {"category1Id": "category1_id", "category2Id": "category2_id", "c
                 "s1": "s1", "s2": "s2"}  # photo manifest (v2 index names) -> Maker index names
 
 
-def _seen_photos(v1, service: str, image_host, catalogue) -> list:
-    """The photos in which the target's model finds an item; the others are left out of the catalog (named in a
-    warning); with fewer than photos.MIN_PHOTOS left, every test that needs the catalog is blocked by the model."""
-    seen, unseen = [], []
-    for photo in catalogue.photos:
-        ex = v1.call("detect", path={"serviceID": service}, params={"path": image_host.url(photo.host_name)})
-        try:
-            checks.detected(ex, photo.describe())
-            seen.append(photo)
-        except pytest.skip.Exception:
-            unseen.append(photo.describe())
-    if unseen:
-        warnings.warn(f"v1: the target's model found no item in {len(unseen)} photo(s), left out of the catalog: "
-                      + "; ".join(unseen), stacklevel=1)
-    if len(seen) < photos.MIN_PHOTOS:
-        missed = ", ".join(p.file for p in catalogue.photos if p not in seen)
-        waits.no_item(f"photos {missed} ({len(unseen)} of {len(catalogue.photos)}: fewer than {photos.MIN_PHOTOS} "
-                      "left for the catalog)")
-    return seen
-
-
 def _photo_catalog(cat: kit.Catalog, image_host, catalogue, seen: list) -> None:
     """One product per seen photo; query, duplicated image and pair: photos.PhotoCatalogue.roles."""
     query, shared, pair = catalogue.roles(seen)
@@ -84,7 +62,9 @@ def catalog(v1, maker, v1_service, image_host, photo_catalogue) -> kit.Catalog:
     cat = kit.Catalog(v1_service)
     if photo_catalogue is not None:
         with waits.precondition("v1 photos", "V1-DETECT-FIELDS"):
-            _photo_catalog(cat, image_host, photo_catalogue, _seen_photos(v1, v1_service, image_host, photo_catalogue))
+            seen = photos.seen(photo_catalogue, lambda p: v1.call(
+                "detect", path={"serviceID": v1_service}, params={"path": image_host.url(p.host_name)}), "v1")
+            _photo_catalog(cat, image_host, photo_catalogue, seen)
     else:
         for i in range(CATALOG_SIZE + 1):
             pid = f"p{i:02d}" if i < CATALOG_SIZE else kit.DUPLICATE_ID

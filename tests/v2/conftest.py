@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,28 +87,6 @@ def drawn_catalog(image_host) -> list[h.Product]:
     return out + _duplicates(DUPLICATES, image_host.generated(0), fields)
 
 
-def seen_photos(v2: ApiClient, service: str, image_host, catalogue) -> list[Any]:
-    """The photos in which the target's model finds an item (detect on `service`). The others are left out of the
-    catalog (a model may refuse to index them: that is the model's, not a broken rule) and named in a warning; with
-    fewer than photos.MIN_PHOTOS left, every test that needs the catalog is blocked by the model."""
-    seen, unseen = [], []
-    for photo in catalogue.photos:
-        ex = v2.call("detect", path={"serviceName": service}, params={"path": image_host.url(photo.host_name)})
-        try:
-            checks.detected(ex, photo.describe())
-            seen.append(photo)
-        except pytest.skip.Exception:
-            unseen.append(photo.describe())
-    if unseen:
-        warnings.warn(f"v2: the target's model found no item in {len(unseen)} photo(s), left out of the catalog: "
-                      + "; ".join(unseen), stacklevel=1)
-    if len(seen) < photos.MIN_PHOTOS:
-        missed = ", ".join(p.file for p in catalogue.photos if p not in seen)
-        waits.no_item(f"photos {missed} ({len(unseen)} of {len(catalogue.photos)}: fewer than {photos.MIN_PHOTOS} "
-                      "left for the catalog)")
-    return seen
-
-
 def _free_id(wanted: str, taken: set[str]) -> str:
     """`wanted`, or it with a number, so that no photo's product has it (at most 72 characters: index guide)."""
     n = 0
@@ -161,7 +138,9 @@ def catalog(request, v2, image_host, services, photo_catalogue) -> Catalog:
         parts: dict[str, Any] = {"products": {p.productId: p for p in drawn_catalog(image_host)}}
     else:
         with waits.precondition("v2 photos", "V2-DETECT-ITEM-FIELDS"):
-            parts = photo_catalog(image_host, photo_catalogue, seen_photos(v2, name, image_host, photo_catalogue))
+            seen = photos.seen(photo_catalogue, lambda p: v2.call(
+                "detect", path={"serviceName": name}, params={"path": image_host.url(p.host_name)}), "v2")
+            parts = photo_catalog(image_host, photo_catalogue, seen)
     products = list(parts["products"].values())
     with waits.precondition("v2 catalog", "V2-INDEX-ENABLE-ADD"):
         ex = h.submit(v2, name, h.jsonl(products))

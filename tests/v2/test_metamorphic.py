@@ -54,7 +54,7 @@ def _pair(v2, catalog, left_url: str, right_url: str, tol: float, score_tol: flo
         return None
     diff = metamorphic.compare(metamorphic.v2_boxes(left or []), metamorphic.v2_boxes(right or []), tol)
     if diff is None and score_tol is not None:
-        off = max((abs(x["score"] - y["score"]) for x, y in zip(left, right)), default=0.0)
+        off = max((abs(x["score"] - y["score"]) for x, y in zip(left, right, strict=True)), default=0.0)
         diff = f"a score moved by {off:.4f} (tolerance {score_tol})" if off > score_tol else None
     return b, diff
 
