@@ -141,6 +141,16 @@ def _latency(req: Req, resp: Resp, ctx: Context) -> None:
         resp.delay_s = LATENCY_S
 
 
+def uniform_latency(seconds: float) -> Variant:
+    """Every answer of every API `seconds` late: a live deployment 50-300 ms away (issue 12). Not in VARIANTS:
+    it changes nothing the suite reads, only the time each request takes (selftest/test_live_latency.py)."""
+    def delay(req: Req, resp: Resp, ctx: Context) -> None:
+        resp.delay_s = seconds
+
+    return V(f"latency-{round(seconds * 1000)}ms", ANY_API, f"every answer {seconds:g} s late", (), response=delay,
+             kind="wire", freedom=f"no document promises a response time: {COMMON}")
+
+
 # envelope
 
 

@@ -106,20 +106,29 @@ def run_suite(emu: embedded.EmbeddedEmulator, fault: Fault | None, requirements:
                     proc.stdout[-6000:] + proc.stderr[-3000:], applied, time.monotonic() - started)
 
 
-def run_whole_suite(emu: embedded.EmbeddedEmulator, faults: Sequence[Fault], work: Path) -> SuiteRun:
+def run_whole_suite(emu: embedded.EmbeddedEmulator, faults: Sequence[Fault], work: Path, *, cli: bool = False,
+                    workers: int | None = None, args: Sequence[str] = ()) -> SuiteRun:
     """The whole suite (every test of `tests/`, all four APIs, destructive tests included) against `emu` seen
-    through one proxy applying `faults` together (none: a faithful proxy). Give it an emulator of its own: the
-    suite spends quotas (Maker's daily index requests) that a second whole run on the same data would find gone."""
+    through one proxy applying `faults` together (none: a faithful proxy), with pytest `args` added (e.g. a -k
+    selection). By default under pytest in one process; `cli`: as `fashion-conformance run` runs a live target
+    (its workers and their layout; `workers` None: its default). Give it an emulator of its own: the suite spends
+    quotas (Maker's daily index requests) that a second whole run on the same data would find gone."""
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with FaultProxy(emu.base_url, tuple(faults), emu.keys) as proxy:
         targets = work / "targets.toml"
         targets.write_text(targets_toml(emu, proxy.base_url), encoding="utf-8")
         reports = work / "reports"
-        args = [sys.executable, "-m", "pytest", SUITE, "--targets", str(targets), "--allow-destructive",
-                "--reports", str(reports), "-p", "no:cacheprovider", "-p", "fashion_conformance.faults.loopback",
-                "-q"]
-        proc = subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True, text=True,
+        plugin = ["-p", "fashion_conformance.faults.loopback", *args]
+        if cli:
+            argv = [sys.executable, "-m", "fashion_conformance", "run", "--targets", str(targets),
+                    "--allow-destructive", "--reports", str(reports),
+                    *(["--workers", str(workers)] if workers is not None else []), "--", *plugin]
+        else:
+            argv = [sys.executable, "-m", "pytest", SUITE, "--targets", str(targets), "--allow-destructive",
+                    "--reports", str(reports), "-p", "no:cacheprovider", "-q",
+                    *(["-n", str(workers)] if workers else []), *plugin]
+        proc = subprocess.run(argv, cwd=ROOT, env=_env(), capture_output=True, text=True,
                               timeout=WHOLE_RUN_TIMEOUT_S)
         applied, changed = proxy.applied, dict(proxy.changed_by)
     doc_path = reports / "latest" / "conformance.json"
