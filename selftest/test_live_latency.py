@@ -1,6 +1,6 @@
 """The suite stays correct at a live deployment's latency (issue 12 item 6: a real one is 50-300 ms away). Through a
 fault proxy that delays every answer by 200 ms, `fashion-conformance run` treats the emulator as a live target, in
-its default layout for one (cli.LIVE_WORKERS workers, the tests of one service quota in one worker: cli.LiveLayout;
+its default layout for one (live.LIVE_WORKERS workers, the tests of one service quota in one worker: live.scheduler;
 the image host on a free port), and must exit 0 with no failed requirement and no pytest error.
 
 CI runs a subset (about 2-3 minutes): the files that fill and count the services of both quotas (v1 and Maker, v2)
@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from fashion_conformance import cli, contracts, embedded
+from fashion_conformance import contracts, embedded, live
 from fashion_conformance.faults import benign
 from fashion_conformance.faults.run import run_whole_suite
 from fashion_conformance.plugin import ServiceRegistry
@@ -32,7 +32,7 @@ CI_FILES = ("v2/test_services.py", "v2/test_indexing.py", "v2/test_detect_tag.py
 def test_live_layout_keeps_each_service_quota_in_one_scope():
     """v1 and Maker share the v1 quota of service IDs, v2 has its own; the security probes use both; Tagger's
     files are scopes of their own (they share no quota)."""
-    scope = cli.live_scope
+    scope = live.live_scope
     assert scope("tests/v1/test_v1_services.py::test_service_create_quota") == "v1"
     assert scope("tests/maker/test_maker_index.py::test_index_daily_quota") == "v1"
     assert scope("tests/v2/test_services.py::test_service_create_quota_of_five") == "v2"
@@ -47,10 +47,10 @@ def test_live_default_workers_need_a_free_image_host_port():
     """Each worker serves its images from an image host of its own: LIVE_WORKERS where [image_host] bind leaves
     the port free (or there is no [image_host]), none where it is fixed (the port a public URL names)."""
     v2 = {"v2": {"base_url": "https://fashion.example", "appkey": "a", "secret_key": "s"}}
-    assert cli.live_workers(Targets(v2)) == cli.LIVE_WORKERS > 1
-    assert cli.live_workers(Targets(v2 | {"image_host": {"bind": "127.0.0.1:0"}})) == cli.LIVE_WORKERS
+    assert live.live_workers(Targets(v2)) == live.LIVE_WORKERS > 1
+    assert live.live_workers(Targets(v2 | {"image_host": {"bind": "127.0.0.1:0"}})) == live.LIVE_WORKERS
     fixed = {"bind": "0.0.0.0:10080", "public_url": "http://images.example:10080"}
-    assert cli.live_workers(Targets(v2 | {"image_host": fixed})) == 0
+    assert live.live_workers(Targets(v2 | {"image_host": fixed})) == 0
 
 
 def test_service_names_differ_between_workers_with_one_run_prefix(monkeypatch):

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from . import __version__, contracts
+from .live import LIVE_WORKERS, live_workers
 
 
 def _emulator_parser() -> argparse.ArgumentParser:
@@ -85,48 +86,6 @@ RUN_EXIT_HELP = ("exit status: 0 every requirement that was tested holds, 1 some
                  "marked interrupted, and the run-prefixed cleanup is done)")
 
 
-# Workers against a live target (docs/PERFORMANCE.md, "Live latency"): its requests wait on the network, not on
-# this machine's CPUs. They share the target's appKey: a test filling its 5 services, or counting the listed ones,
-# beside another worker's services fails (-42030, a wrong count). So the tests of one service quota (v1 and Maker
-# share one, v2 has its own; the security probes use both) run in one worker, in order; Tagger's files spread.
-# Each worker serves its images from an image host of its own: only where [image_host] bind leaves the port free.
-LIVE_WORKERS = 4
-QUOTA_SCOPES = {"v1": "v1", "maker": "v1", "v2": "v2", "security": "v2"}
-
-
-def live_workers(live) -> int:
-    """The default workers for a live target: LIVE_WORKERS, or 0 when the image host has a fixed port (a public
-    URL): every worker would start its image host there, and all but one would fail to listen."""
-    bind = live.sections.get("image_host", {}).get("bind", "127.0.0.1:0")
-    return LIVE_WORKERS if bind.rpartition(":")[2] == "0" else 0
-
-
-def live_scope(nodeid: str, security_probes: bool = False) -> str:
-    """The xdist scope of a test in a live run: its quota's (v1 and Maker, v2; one for all with the security probes,
-    which use both), else its file."""
-    path = nodeid.split("::", 1)[0]  # tests/<folder>/test_x.py
-    scope = QUOTA_SCOPES.get(path.split("/")[1] if path.count("/") >= 2 else "")
-    return path if scope is None else "nhn" if security_probes else scope
-
-
-class LiveLayout:
-    """pytest plugin of a live run with workers: xdist's scheduling by scope, the scopes of live_scope."""
-
-    def __init__(self, security_probes: bool) -> None:
-        self.security_probes = security_probes
-
-    def pytest_xdist_make_scheduler(self, config, log):
-        from xdist.scheduler import LoadScopeScheduling
-
-        security_probes = self.security_probes
-
-        class QuotaScheduling(LoadScopeScheduling):
-            def _split_scope(self, nodeid: str) -> str:
-                return live_scope(nodeid, security_probes)
-
-        return QuotaScheduling(config, log)
-
-
 def run(args: argparse.Namespace, extra: list[str]) -> int:
     """The conformance suite under pytest, against the targets file or the embedded emulator."""
     from . import targets
@@ -163,8 +122,7 @@ def run(args: argparse.Namespace, extra: list[str]) -> int:
     run_dir = new_run_dir(Path(args.reports))
     os.environ["FASHION_RUN_DIR"] = str(run_dir)
     pytest_args += ["--junitxml", str(run_dir / "junit.xml"), "-o", "junit_family=xunit2", *extra]
-    security = "--security-probes" in extra or os.environ.get("FASHION_SECURITY_PROBES") == "1"
-    code = pytest.main(pytest_args, plugins=[LiveLayout(security)] if live and workers else [])
+    code = pytest.main(pytest_args)
     print(f"reports: {run_dir}")
     from .plugin import interrupted_by
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from . import checks, clients, embedded, photos, waits
+from . import checks, clients, embedded, live, photos, waits
 from .targets import API_SECTIONS, SCHEMA, Targets, TargetsError, load, redact
 
 RUN_PREFIX_ENV = "FASHION_RUN_PREFIX"
@@ -338,6 +338,16 @@ def _attribute_unmet(item: pytest.Item, call: pytest.CallInfo, report: pytest.Te
     if own:
         report.user_properties.append(("blocked", f"{','.join(own)}|{exc.blocked_reason()}"))
     return [exc.requirement]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """A live run with workers schedules the tests of one service quota into one worker (live.py); the embedded
+    emulator (one per worker) needs no such care: xdist's default."""
+    if live_targets(config) is None:
+        return None
+    probes = bool(config.getoption("--security-probes")) or os.environ.get(SECURITY_ENV) == "1"
+    return live.scheduler(config, log, probes)
 
 
 def live_targets(config: pytest.Config) -> Targets | None:
